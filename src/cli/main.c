@@ -1,0 +1,48 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define PATHOS_VERSION "0.1.0"
+
+static const pth_cli_command commands[] = {
+    {"version", "print the version", pth_cmd_version},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int pth_cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("pathos %s\n", PATHOS_VERSION);
+    return 0;
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: pathos <command> [options]\n\n"
+                "Empathy and emotion detection from privacy-preserving features.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\nRun 'pathos <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version"))
+        return pth_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "pathos: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
