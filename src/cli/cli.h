@@ -10,5 +10,6 @@ typedef struct {
 
 /* Subcommands register themselves in main.c's table. */
 int pth_cmd_version(int argc, char **argv);
+int pth_cmd_text(int argc, char **argv);      /* cmd_text.c */
 
 #endif

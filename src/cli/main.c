@@ -6,6 +6,7 @@
 #define PATHOS_VERSION "0.1.0"
 
 static const pth_cli_command commands[] = {
+    {"text", "text: empathy/distress regression, emotion classification", pth_cmd_text},
     {"version", "print the version", pth_cmd_version},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
