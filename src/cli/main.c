@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 
 #define PATHOS_VERSION "0.1.0"
@@ -30,6 +31,7 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    pth_cli_init_env();
     if (argc < 2) {
         usage(stderr);
         return 2;
