@@ -38,6 +38,11 @@ void pth_tensor_set_free(pth_tensor_set *set);
 /* Loaders (src/tabpfn/): untrusted input, every size bounded, nothing executed. */
 int pth_safetensors_load(const char *path, pth_tensor_set *out, pth_error *err);
 int pth_ckpt_load(const char *path, pth_tensor_set *out, pth_error *err);
+/* The same loaders on a file already in memory (fuzzing, embedded models). `name` labels
+ * error messages (NULL: "<buffer>"). `out` is overwritten; on failure it is left empty. */
+int pth_safetensors_load_buffer(const void *data, size_t len, const char *name, pth_tensor_set *out,
+                                pth_error *err);
+int pth_ckpt_load_buffer(const void *data, size_t len, const char *name, pth_tensor_set *out, pth_error *err);
 /* Picks the loader by file content (zip magic -> ckpt, else safetensors); for
  * .safetensors a sibling config.json is used when the header has no config. */
 int pth_checkpoint_load(const char *path, pth_tensor_set *out, pth_error *err);
