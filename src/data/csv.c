@@ -1,0 +1,553 @@
+/* Whole-file CSV reader (pathos/table.h).
+ *
+ * Speed on wide numeric files comes from doing almost nothing per cell: the file is mapped
+ * (not copied), UTF-8 is checked once over the whole buffer with an 8-bytes-at-a-time ASCII
+ * path, and each cell is parsed as a number straight from the buffer into its column array
+ * (preallocated from a newline count), with no per-cell allocation.  Only cells that are not
+ * plain numbers go through the general field scanner.  Text is copied out in a second pass,
+ * and only for the columns that turn out to need it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data/csv_internal.h"
+#include "pathos/csv.h"
+#include "pathos/io.h"
+#include "pathos/table.h"
+
+typedef struct {
+    const char *name, *base, *end; /* base: where line 1 starts (after a BOM) */
+    char delim;
+} src_info;
+
+/* Per-column bookkeeping during pass 1. */
+typedef struct {
+    size_t text_bytes;    /* upper bound on unquoted text + NULs over all cells */
+    const char *bad;      /* first non-numeric cell (raw span) */
+    pth_csv_span bad_span;
+    size_t bad_line;
+    int want_text;
+} col_work;
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int fail_pos(const src_info *si, const char *pos, const char *fmt, const char *detail,
+                    pth_error *err)
+{
+    size_t line, col;
+    pth_csv_position(si->base, 1, pos, &line, &col);
+    char what[512];
+    snprintf(what, sizeof what, fmt, detail);
+    return pth_fail(err, PTH_ERR_PARSE, "%s:%zu:%zu: %s", si->name, line, col, what);
+}
+
+static int is_pad(char c, char delim)
+{
+    return (c == ' ' || c == '\t') && c != delim;
+}
+
+/* Skips blank lines ("\n", "\r\n") at p, counting them. */
+static const char *skip_blank_lines(const char *p, const char *end, size_t *line)
+{
+    for (;;) {
+        if (p < end && *p == '\n') {
+            p++;
+            (*line)++;
+        } else if (p + 1 < end && p[0] == '\r' && p[1] == '\n') {
+            p += 2;
+            (*line)++;
+        } else
+            return p;
+    }
+}
+
+/* Scans one record into a growable span array (used for the header and the first row). */
+static int scan_record(const src_info *si, const char *p, pth_csv_span **spans, size_t *nf,
+                       const char **next, size_t *newlines, pth_error *err)
+{
+    size_t cap = 0, n = 0, nl = 0, inner;
+    pth_csv_span *sp = NULL;
+    const char *nx = p, *errpos = p;
+    int kind;
+    do {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            pth_csv_span *ns = realloc(sp, cap * sizeof *ns);
+            if (!ns) {
+                free(sp);
+                return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", si->name);
+            }
+            sp = ns;
+        }
+        kind = pth_csv_scan_field(p, si->end, si->delim, 1, 1, &sp[n], &nx, &inner, &errpos);
+        if (kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER) {
+            free(sp);
+            return fail_pos(si, errpos, "%s",
+                            kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
+                                                       : "unexpected character after a closing quote",
+                            err);
+        }
+        n++;
+        nl += inner;
+        p = nx;
+    } while (kind == PTH_SCAN_DELIM);
+    *spans = sp;
+    *nf = n;
+    *next = nx;
+    *newlines = nl + (kind == PTH_SCAN_EOL);
+    return PTH_OK;
+}
+
+static char *trimmed_name(const pth_csv_span *sp)
+{
+    char *s = malloc(sp->n + 1);
+    if (!s)
+        return NULL;
+    size_t n = pth_csv_unquote(sp, s), a = 0;
+    while (a < n && (s[a] == ' ' || s[a] == '\t'))
+        a++;
+    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    memmove(s, s + a, n - a);
+    s[n - a] = '\0';
+    return s;
+}
+
+typedef struct {
+    const char *name;
+    size_t idx;
+} name_idx;
+
+static int cmp_names(const void *a, const void *b)
+{
+    const name_idx *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+static int check_duplicates(const pth_table *t, pth_error *err)
+{
+    name_idx *v = malloc((t->ncols ? t->ncols : 1) * sizeof *v);
+    if (!v)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
+    for (size_t j = 0; j < t->ncols; j++) {
+        v[j].name = t->cols[j].name;
+        v[j].idx = j;
+    }
+    qsort(v, t->ncols, sizeof *v, cmp_names);
+    for (size_t j = 1; j < t->ncols; j++)
+        if (strcmp(v[j].name, v[j - 1].name) == 0) {
+            int rc = pth_fail(err, PTH_ERR_PARSE, "%s:1: duplicate column name '%s' (columns %zu and %zu)",
+                              t->source, v[j].name, v[j - 1].idx + 1, v[j].idx + 1);
+            free(v);
+            return rc;
+        }
+    free(v);
+    return PTH_OK;
+}
+
+/* Allocates the columns and names them from the header (or c0, c1, ... without one). */
+static int setup_columns(pth_table *t, const pth_csv_span *hdr, size_t nf, int named, pth_error *err)
+{
+    t->ncols = nf;
+    t->cols = calloc(nf ? nf : 1, sizeof *t->cols);
+    if (!t->cols)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
+    for (size_t j = 0; j < nf; j++) {
+        if (named)
+            t->cols[j].name = trimmed_name(&hdr[j]);
+        else {
+            char b[32];
+            snprintf(b, sizeof b, "c%zu", j);
+            t->cols[j].name = dup_n(b, strlen(b));
+        }
+        if (!t->cols[j].name)
+            return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
+    }
+    return named ? check_duplicates(t, err) : PTH_OK;
+}
+
+/* Upper bound on data rows: each row ends with a newline, except perhaps the last, and a
+ * complete row needs at least ncols bytes (ncols-1 delimiters and a terminator). */
+static size_t max_rows(const char *p, const char *end, size_t ncols)
+{
+    size_t nl = 0;
+    for (const char *c = p; c < end && (c = memchr(c, '\n', (size_t)(end - c))) != NULL; c++)
+        nl++;
+    size_t by_size = (size_t)(end - p) / (ncols ? ncols : 1) + 1;
+    return nl + 1 < by_size ? nl + 1 : by_size;
+}
+
+static int alloc_numeric(pth_table *t, size_t cap, pth_error *err)
+{
+    if (cap && t->ncols > ((size_t)-1 / sizeof(double)) / cap)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: table too large", t->source);
+    t->row_line = malloc((cap ? cap : 1) * sizeof *t->row_line);
+    if (!t->row_line)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
+    for (size_t j = 0; j < t->ncols; j++) {
+        t->cols[j].num = malloc((cap ? cap : 1) * sizeof(double));
+        if (!t->cols[j].num)
+            return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for %zu rows", t->source, cap);
+    }
+    return PTH_OK;
+}
+
+/* Value of a cell that did not take the fast path: a number (maybe quoted), a missing
+ * marker, or text (NaN, remembered as the column's first bad cell). */
+static double classify(const pth_csv_span *sp, col_work *w, size_t line)
+{
+    double v;
+    if (!sp->escaped && pth_parse_number(sp->s, sp->n, &v))
+        return v;
+    if (!sp->escaped && pth_is_missing(sp->s, sp->n))
+        return NAN;
+    if (!w->bad) {
+        w->bad = sp->s;
+        w->bad_span = *sp;
+        w->bad_line = line;
+    }
+    return NAN;
+}
+
+static int ragged(const src_info *si, const char *pos, size_t got, size_t want, pth_error *err)
+{
+    char d[160];
+    snprintf(d, sizeof d, "row has %s%zu fields, expected %zu like the header", got > want ? "more than " : "",
+             got > want ? want : got, want);
+    return fail_pos(si, pos, "%s", d, err);
+}
+
+/* Fast path for one cell: optional padding, a number, padding, then a terminator.
+ * Returns the terminator position or NULL when the cell needs the general scanner. */
+static const char *fast_cell(const char *p, const char *end, char delim, double *v)
+{
+    while (p < end && is_pad(*p, delim))
+        p++;
+    if (p == end || *p == '"')
+        return NULL;
+    const char *q = pth_csv_number(p, end, v);
+    if (!q)
+        return NULL;
+    while (q < end && is_pad(*q, delim))
+        q++;
+    if (q == end || *q == delim || *q == '\n' || (*q == '\r' && q + 1 < end && q[1] == '\n'))
+        return q;
+    return NULL;
+}
+
+/* Pass 1: every data row into the numeric arrays. */
+static int parse_rows(pth_table *t, const src_info *si, const char *p, size_t line, size_t cap,
+                      col_work *w, pth_error *err)
+{
+    const char *end = si->end;
+    const char delim = si->delim;
+    const size_t ncols = t->ncols;
+    size_t row = 0;
+    for (;;) {
+        p = skip_blank_lines(p, end, &line);
+        if (p >= end)
+            break;
+        if (row == cap)
+            return pth_fail(err, PTH_ERR_INTERNAL, "%s:%zu: row estimate exceeded", si->name, line);
+        t->row_line[row] = line;
+        size_t c = 0;
+        int more = 1;
+        while (more) {
+            const char *fs = p;
+            if (c == ncols)
+                return ragged(si, fs, ncols + 1, ncols, err);
+            double v;
+            const char *q = fast_cell(p, end, delim, &v);
+            if (q) {
+                /* q is at the delimiter, a newline, "\r\n" or the end. */
+                if (q == end) {
+                    p = end;
+                    more = 0;
+                } else if (*q == delim)
+                    p = q + 1;
+                else {
+                    p = q + (*q == '\r' ? 2 : 1);
+                    line++;
+                    more = 0;
+                }
+            } else {
+                pth_csv_span sp;
+                const char *next = p, *errpos = p;
+                size_t inner;
+                int kind = pth_csv_scan_field(p, end, delim, 1, 1, &sp, &next, &inner, &errpos);
+                if (kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER)
+                    return fail_pos(si, errpos, "%s",
+                                    kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
+                                                               : "unexpected character after a closing quote",
+                                    err);
+                v = classify(&sp, &w[c], line);
+                line += inner + (kind == PTH_SCAN_EOL);
+                more = kind == PTH_SCAN_DELIM;
+                p = next;
+            }
+            t->cols[c].num[row] = v;
+            w[c].text_bytes += (size_t)(p - fs) + 1;
+            c++;
+        }
+        if (c != ncols)
+            return ragged(si, p > si->base && p[-1] == '\n' ? p - 1 : p, c, ncols, err);
+        row++;
+    }
+    t->nrows = row;
+    return PTH_OK;
+}
+
+/* Pass 2: copy the text of the columns that need it into one block per column
+ * (pointer array followed by the strings, so a single free releases it). */
+static int extract_text(pth_table *t, const src_info *si, const char *p, col_work *w, pth_error *err)
+{
+    const size_t ncols = t->ncols;
+    char **pool = calloc(ncols ? ncols : 1, sizeof *pool);
+    if (!pool)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", si->name);
+    for (size_t j = 0; j < ncols; j++) {
+        if (!w[j].want_text)
+            continue;
+        t->cols[j].str = malloc(t->nrows * sizeof(char *) + w[j].text_bytes + 1);
+        if (!t->cols[j].str) {
+            free(pool);
+            return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for text column '%s'", si->name,
+                            t->cols[j].name);
+        }
+        pool[j] = (char *)(t->cols[j].str + t->nrows);
+    }
+    size_t line = 0;
+    for (size_t row = 0; row < t->nrows; row++) {
+        p = skip_blank_lines(p, si->end, &line);
+        int kind = PTH_SCAN_DELIM;
+        for (size_t c = 0; c < ncols && kind == PTH_SCAN_DELIM; c++) {
+            pth_csv_span sp;
+            const char *next = p, *errpos = p;
+            size_t inner;
+            kind = pth_csv_scan_field(p, si->end, si->delim, 1, 1, &sp, &next, &inner, &errpos);
+            if (pool[c]) {
+                t->cols[c].str[row] = pool[c];
+                pool[c] += pth_csv_unquote(&sp, pool[c]) + 1;
+            }
+            p = next;
+        }
+    }
+    free(pool);
+    return PTH_OK;
+}
+
+static int finish_columns(pth_table *t, col_work *w, pth_error *err)
+{
+    for (size_t j = 0; j < t->ncols; j++) {
+        pth_column *c = &t->cols[j];
+        double *shrunk = realloc(c->num, (t->nrows ? t->nrows : 1) * sizeof(double));
+        if (shrunk)
+            c->num = shrunk;
+        if (w[j].bad) {
+            c->type = PTH_COL_TEXT;
+            c->bad_line = w[j].bad_line;
+            c->bad_value = malloc(w[j].bad_span.n + 1);
+            if (!c->bad_value)
+                return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
+            pth_csv_unquote(&w[j].bad_span, c->bad_value);
+            w[j].want_text = 1;
+        }
+    }
+    size_t *rl = realloc(t->row_line, (t->nrows ? t->nrows : 1) * sizeof *rl);
+    if (rl)
+        t->row_line = rl;
+    return PTH_OK;
+}
+
+static void mark_keep(const pth_table *t, col_work *w, int keep_all, const char *const *keep, size_t n_keep)
+{
+    for (size_t j = 0; j < t->ncols; j++)
+        w[j].want_text = keep_all;
+    for (size_t k = 0; keep && (n_keep ? k < n_keep : keep[k] != NULL); k++) {
+        long j = pth_table_find(t, keep[k]);
+        if (j >= 0)
+            w[j].want_text = 1;
+    }
+}
+
+static int read_table(const char *data, size_t len, const char *name, const pth_csv_options *opts,
+                      const char *const *keep, size_t n_keep, pth_table *t, pth_error *err)
+{
+    src_info si = {name, data, data + len, opts && opts->delimiter ? opts->delimiter : ','};
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        si.base += 3;
+    size_t bad = pth_utf8_check(si.base, (size_t)(si.end - si.base));
+    if (bad)
+        return fail_pos(&si, si.base + bad - 1, "%s", "invalid UTF-8", err);
+    size_t line = 1;
+    const char *p = skip_blank_lines(si.base, si.end, &line);
+    int named = !(opts && opts->no_header);
+    if (p == si.end && named)
+        return pth_fail(err, PTH_ERR_PARSE, "%s: empty file (no header line)", name);
+    pth_csv_span *hdr = NULL;
+    size_t nf = 0, nl = 0;
+    const char *next = p;
+    if (p < si.end) {
+        int rc = scan_record(&si, p, &hdr, &nf, &next, &nl, err);
+        if (rc)
+            return rc;
+    }
+    int rc = setup_columns(t, hdr, nf, named, err);
+    free(hdr);
+    if (rc)
+        return rc;
+    if (named) {
+        p = next;
+        line += nl;
+    }
+    size_t cap = max_rows(p, si.end, t->ncols);
+    col_work *w = calloc(t->ncols ? t->ncols : 1, sizeof *w);
+    if (!w)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", name);
+    rc = alloc_numeric(t, cap, err);
+    if (!rc)
+        rc = parse_rows(t, &si, p, line, cap, w, err);
+    if (!rc) {
+        mark_keep(t, w, opts && opts->keep_text, keep, n_keep);
+        rc = finish_columns(t, w, err);
+    }
+    int any_text = 0;
+    for (size_t j = 0; !rc && j < t->ncols; j++)
+        any_text |= w[j].want_text;
+    if (!rc && any_text)
+        rc = extract_text(t, &si, p, w, err);
+    free(w);
+    return rc;
+}
+
+/* Maps a regular file (no copy); other files are read into memory. */
+static int load(const char *path, const char **data, size_t *len, int *mapped, char **owned, pth_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    *mapped = 0;
+    *owned = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return pth_fail(err, PTH_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            close(fd);
+            *data = m;
+            *len = (size_t)sb.st_size;
+            *mapped = 1;
+            return PTH_OK;
+        }
+    }
+    close(fd);
+    size_t n;
+    int rc = pth_read_file(path, (size_t)1 << 40, owned, &n, err);
+    if (rc)
+        return rc;
+    *data = *owned;
+    *len = n;
+    return PTH_OK;
+}
+
+static int init_table(pth_table *t, const char *name, pth_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->source = dup_n(name, strlen(name));
+    return t->source ? PTH_OK : pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", name);
+}
+
+int pth_csv_read_buffer(const char *data, size_t len, const char *name, const pth_csv_options *opts,
+                        pth_table *out, pth_error *err)
+{
+    if (!name)
+        name = "<buffer>";
+    int rc = init_table(out, name, err);
+    if (!rc)
+        rc = read_table(data, len, name, opts, NULL, 0, out, err);
+    if (rc)
+        pth_table_free(out);
+    return rc;
+}
+
+int pth_csv_read_keep(const char *path, const pth_csv_options *opts, const char *const *keep_names,
+                      size_t n_keep, pth_table *out, pth_error *err)
+{
+    const char *data;
+    size_t len;
+    int mapped;
+    char *owned;
+    int rc = init_table(out, path, err);
+    if (rc)
+        return rc;
+    rc = load(path, &data, &len, &mapped, &owned, err);
+    if (rc) {
+        pth_table_free(out);
+        return rc;
+    }
+    rc = read_table(data ? data : "", len, path, opts, keep_names, n_keep, out, err);
+    if (mapped)
+        munmap((void *)data, len);
+    free(owned);
+    if (rc)
+        pth_table_free(out);
+    return rc;
+}
+
+int pth_csv_read(const char *path, const pth_csv_options *opts, pth_table *out, pth_error *err)
+{
+    return pth_csv_read_keep(path, opts, NULL, 0, out, err);
+}
+
+void pth_table_free(pth_table *t)
+{
+    if (!t)
+        return;
+    for (size_t j = 0; t->cols && j < t->ncols; j++) {
+        free(t->cols[j].name);
+        free(t->cols[j].num);
+        free(t->cols[j].str);
+        free(t->cols[j].bad_value);
+    }
+    free(t->cols);
+    free(t->source);
+    free(t->row_line);
+    memset(t, 0, sizeof *t);
+}
+
+long pth_table_find(const pth_table *t, const char *name)
+{
+    for (size_t j = 0; j < t->ncols; j++)
+        if (strcmp(t->cols[j].name, name) == 0)
+            return (long)j;
+    return -1;
+}
+
+const char *pth_table_cell_text(const pth_table *t, size_t row, size_t col)
+{
+    static _Thread_local char buf[40];
+    const pth_column *c = &t->cols[col];
+    if (c->str)
+        return c->str[row];
+    double v = c->num[row];
+    if (isnan(v))
+        return "";
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}

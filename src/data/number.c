@@ -1,0 +1,291 @@
+/* Decimal number parsing for the CSV reader, plus the missing-value and UTF-8 checks.
+ *
+ * Decimal to double in three tiers, all correctly rounded:
+ *  1. Clinger's fast path: mantissa <= 2^53 and |exponent| <= 22 are both exact doubles, so
+ *     one multiplication or division rounds once, correctly.  Covers "0.123456"-style data.
+ *  2. Eisel-Lemire: mantissa of up to 19 digits times a 128-bit approximation of 5^q;
+ *     correct for every exact 19-digit mantissa (Mushtak & Lemire 2023).  Covers the
+ *     17-significant-digit values Python and %.17g write.
+ *  3. strtod for the rest (more than 19 significant digits, extreme exponents). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/csv_internal.h"
+#include "data/pow5_table.h"
+#include "pathos/csv.h"
+
+__extension__ typedef unsigned __int128 pth_u128;
+
+static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+/* strtod on a bounded copy: the CSV buffer is not NUL-terminated after the number. */
+static double slow_strtod(const char *s, size_t n)
+{
+    char small[128];
+    char *buf = n < sizeof small ? small : malloc(n + 1);
+    if (!buf)
+        return NAN;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    double v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    return v;
+}
+
+static int clz64(uint64_t x)
+{
+    return __builtin_clzll(x);
+}
+
+/* Eisel-Lemire for w * 10^q, w != 0, |q| <= 300.  Returns 0 when the 128-bit
+ * approximation cannot decide (the caller then uses strtod). */
+static int eisel_lemire(uint64_t w, int q, int neg, double *out)
+{
+    int lz = clz64(w);
+    w <<= lz;
+    size_t idx = 2 * (size_t)(q - PTH_POW5_MIN_Q);
+    pth_u128 first = (pth_u128)w * pth_pow5_table[idx];
+    uint64_t hi = (uint64_t)(first >> 64), lo = (uint64_t)first;
+    const uint64_t mask = UINT64_MAX >> 55; /* 52 explicit bits + 3 */
+    if ((hi & mask) == mask) {
+        /* The truncated product might carry into the kept bits: refine with the low half. */
+        pth_u128 second = (pth_u128)w * pth_pow5_table[idx + 1];
+        uint64_t shi = (uint64_t)(second >> 64);
+        lo += shi;
+        if (shi > lo)
+            hi++;
+    }
+    if (lo == UINT64_MAX && (q < -27 || q > 55))
+        return 0;
+    int upper = (int)(hi >> 63);
+    int shift = upper + 64 - 52 - 3;
+    uint64_t mant = hi >> shift;
+    /* floor(log2(10^q)) + 63, via 217706 / 2^16 ~= log2(10) (exact for |q| <= 350). */
+    int64_t power2 = ((((int64_t)152170 + 65536) * q) >> 16) + 63 + upper - lz + 1023;
+    if (power2 <= 0)
+        return 0; /* subnormal: leave to strtod */
+    /* Exactly halfway between two doubles: only possible for small q; round to even. */
+    if (lo <= 1 && q >= -4 && q <= 23 && (mant & 3) == 1 && (mant << shift) == hi)
+        mant &= ~(uint64_t)1;
+    mant += mant & 1;
+    mant >>= 1;
+    if (mant >= (uint64_t)2 << 52) {
+        mant = (uint64_t)1 << 52;
+        power2++;
+    }
+    mant &= ~((uint64_t)1 << 52);
+    if (power2 >= 0x7FF)
+        return 0;
+    uint64_t bits = mant | ((uint64_t)power2 << 52) | ((uint64_t)neg << 63);
+    memcpy(out, &bits, sizeof *out);
+    return 1;
+}
+
+typedef struct {
+    uint64_t w;    /* first (up to) 19 significant digits */
+    int64_t exp10; /* value = w * 10^exp10 when !truncated */
+    int truncated; /* more than 19 significant digits */
+    int ndigits;   /* mantissa digits seen (including leading zeros) */
+} decimal;
+
+/* Digits of one run (integer or fraction part); frac says whether kept digits scale down. */
+static const char *scan_digits(const char *p, const char *end, decimal *d, int frac, int *sig)
+{
+    for (; p < end && is_digit(*p); p++) {
+        unsigned dig = (unsigned)(*p - '0');
+        d->ndigits++;
+        if (*sig == 0 && dig == 0) {
+            if (frac)
+                d->exp10--; /* leading zero after the point: shifts the scale only */
+            continue;
+        }
+        if (*sig < 19) {
+            d->w = d->w * 10 + dig;
+            (*sig)++;
+            if (frac)
+                d->exp10--;
+        } else {
+            d->truncated = 1;
+            if (!frac)
+                d->exp10++;
+        }
+    }
+    return p;
+}
+
+const char *pth_csv_number(const char *p, const char *end, double *out)
+{
+    const char *start = p;
+    int neg = 0;
+    if (p < end && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        p++;
+    }
+    decimal d = {0, 0, 0, 0};
+    int sig = 0;
+    p = scan_digits(p, end, &d, 0, &sig);
+    if (p < end && *p == '.')
+        p = scan_digits(p + 1, end, &d, 1, &sig);
+    if (d.ndigits == 0)
+        return NULL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        const char *e = p + 1;
+        int eneg = 0;
+        if (e < end && (*e == '-' || *e == '+')) {
+            eneg = *e == '-';
+            e++;
+        }
+        if (e < end && is_digit(*e)) {
+            int64_t ev = 0;
+            for (; e < end && is_digit(*e); e++)
+                if (ev < 100000)
+                    ev = ev * 10 + (*e - '0');
+            d.exp10 += eneg ? -ev : ev;
+            p = e;
+        } /* else: "1e" is the number 1 followed by text; the caller rejects the field */
+    }
+    if (d.w == 0 && !d.truncated) {
+        *out = neg ? -0.0 : 0.0;
+        return p;
+    }
+    if (!d.truncated && d.w <= ((uint64_t)1 << 53) && d.exp10 >= -22 && d.exp10 <= 22) {
+        double v = (double)d.w;
+        v = d.exp10 < 0 ? v / exact_pow10[-d.exp10] : v * exact_pow10[d.exp10];
+        *out = neg ? -v : v;
+        return p;
+    }
+    if (!d.truncated && d.exp10 >= -300 && d.exp10 <= 300 &&
+        eisel_lemire(d.w, (int)d.exp10, neg, out))
+        return p;
+    *out = slow_strtod(start, (size_t)(p - start));
+    return p;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int pth_parse_number(const char *s, size_t n, double *out)
+{
+    const char *p = s, *end = s + n;
+    while (p < end && is_blank(*p))
+        p++;
+    while (end > p && is_blank(end[-1]))
+        end--;
+    if (p == end)
+        return 0;
+    double v;
+    const char *q = pth_csv_number(p, end, &v);
+    if (q != end)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int word_eq(const char *s, size_t n, const char *w)
+{
+    size_t k = strlen(w);
+    if (n != k)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != w[i])
+            return 0;
+    }
+    return 1;
+}
+
+int pth_is_missing(const char *s, size_t n)
+{
+    while (n > 0 && is_blank(*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && is_blank(s[n - 1]))
+        n--;
+    if (n == 0)
+        return 1;
+    if (n > 9)
+        return 0;
+    if (*s == '-' || *s == '+') {
+        s++;
+        n--;
+        return word_eq(s, n, "inf") || word_eq(s, n, "infinity") || word_eq(s, n, "nan");
+    }
+    static const char *const words[] = {"nan", "na", "n/a", "null", "inf", "infinity"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (word_eq(s, n, words[i]))
+            return 1;
+    return 0;
+}
+
+/* Length of the UTF-8 sequence starting at s[0..n), or 0 when it is invalid (overlong,
+ * surrogate, above U+10FFFF, truncated). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+size_t pth_utf8_check(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII fast path: eight bytes at a time while no high bit is set. */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = utf8_seq(u + i, n - i);
+        if (!len)
+            return i + 1;
+        i += len;
+    }
+    return 0;
+}
