@@ -50,6 +50,11 @@ const char *const *pth_model_feature_names(const pth_model *m);
 int pth_model_save(const pth_model *m, const char *path, pth_error *err); /* atomic write */
 pth_model *pth_model_load(const char *path, pth_error *err);
 void pth_model_free(pth_model *m);
+/* The same model file format in memory: save_buffer returns a malloc'd image (free()
+ * it); load_buffer validates an image exactly like pth_model_load (`name`, may be NULL, is
+ * used in error messages). */
+int pth_model_save_buffer(const pth_model *m, unsigned char **data, size_t *len, pth_error *err);
+pth_model *pth_model_load_buffer(const void *data, size_t len, const char *name, pth_error *err);
 
 /* Registered learner names (static strings), and a one-line description of each. */
 size_t pth_learner_count(void);
