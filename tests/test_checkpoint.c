@@ -88,8 +88,56 @@ static void test_safetensors(void)
     pth_tensor_set_free(&s);
 }
 
+/* Same names, shapes and bit-identical data, in whatever order each file lists them. */
+static void check_same_tensors(const pth_tensor_set *a, const pth_tensor_set *b)
+{
+    CHECK(a->count == b->count);
+    size_t mismatched = 0;
+    for (size_t i = 0; i < a->count; i++) {
+        const pth_tensor *x = &a->items[i], *y = pth_tensor_set_find(b, x->name);
+        int same = y && x->ndim == y->ndim && x->numel == y->numel;
+        for (int d = 0; same && d < x->ndim; d++)
+            same = x->shape[d] == y->shape[d];
+        same = same && memcmp(x->data, y->data, x->numel * sizeof(float)) == 0;
+        if (!same) {
+            mismatched++;
+            fprintf(stderr, "tensor %s differs between formats\n", x->name);
+        }
+    }
+    CHECK(mismatched == 0);
+}
+
+static void test_ckpt_matches_safetensors(void)
+{
+    pth_tensor_set st, ck, any;
+    pth_error err = {0};
+    CHECK_OK(pth_safetensors_load(pth_test_shared(ST_PATH), &st, &err), &err);
+    CHECK_OK(pth_ckpt_load(pth_test_shared(CKPT_PATH), &ck, &err), &err);
+    CHECK(ck.count == 81);
+    check_config(&ck);
+    check_spot_values(&ck);
+    check_same_tensors(&st, &ck);
+    check_same_tensors(&ck, &st);
+    /* Both configs are the same dict; only the key order differs (the header's is sorted). */
+    cJSON *a = cJSON_Parse(st.config_json ? st.config_json : ""), *b = cJSON_Parse(ck.config_json ? ck.config_json : "");
+    CHECK(a && b && cJSON_GetArraySize(a) == 33 && cJSON_Compare(a, b, 1));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    /* Dispatch by content picks the right reader for each. */
+    CHECK_OK(pth_checkpoint_load(pth_test_shared(CKPT_PATH), &any, &err), &err);
+    check_same_tensors(&any, &st);
+    pth_tensor_set_free(&any);
+    CHECK_OK(pth_checkpoint_load(pth_test_shared(ST_PATH), &any, &err), &err);
+    check_same_tensors(&any, &ck);
+    CHECK(any.config_json && st.config_json && strcmp(any.config_json, st.config_json) == 0);
+    pth_tensor_set_free(&any);
+    pth_tensor_set_free(&st);
+    pth_tensor_set_free(&ck);
+}
+
 int main(void)
 {
     test_safetensors();
+    test_ckpt_matches_safetensors();
     return pth_test_finish();
 }
