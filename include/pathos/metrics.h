@@ -13,7 +13,9 @@
  *   macro_f1           mean of the per-class F1 over the classes present in y or yhat
  *   mcc                (TP*TN - FP*FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)); 0 when the
  *                      denominator is 0
- *   log_loss           mean of -log(p of the true class), p clipped to [1e-15, 1-1e-15]
+ *   log_loss           mean of -log(p of the true class) with p1 first clipped to
+ *                      [1e-15, 1-1e-15] (class 0 then gets 1 - clipped p1, as in sklearn's
+ *                      log_loss(eps=1e-15); sklearn >= 1.2 defaults to eps = 2.2e-16)
  *   brier              mean of (p1 - y)^2
  *   ece                expected calibration error of the predicted ("top-label") class,
  *                      as in Guo et al. 2017: conf_i = probability given to yhat_i (p1 or

@@ -120,7 +120,7 @@ static void probability_metrics(const wdata *d, pth_metrics *m)
             continue;
         int y = d->y[i], yh = predict(d, i);
         total += w;
-        ll -= w * log(clip(y ? p : 1 - p));
+        ll -= w * log(y ? clip(p) : 1 - clip(p)); /* sklearn clips p1, then takes 1 - p1 */
         br += w * (p - y) * (p - y);
         double conf = yh ? p : 1 - p;
         int b = (int)floor(conf * PTH_ECE_BINS);
