@@ -135,9 +135,158 @@ static void test_ckpt_matches_safetensors(void)
     pth_tensor_set_free(&ck);
 }
 
+/* Loads a file (any format) and expects failure with `code` and `needle` in the message. */
+static void expect_fail(const char *path, int code, const char *needle)
+{
+    pth_tensor_set s;
+    pth_error err = {0};
+    int rc = pth_checkpoint_load(path, &s, &err);
+    CHECK(rc == code);
+    CHECK(strstr(err.msg, needle) != NULL);
+    CHECK(s.count == 0 && s.items == NULL && s.config_json == NULL);
+    if (rc != code || !strstr(err.msg, needle))
+        fprintf(stderr, "  %s: rc %d, message: %s\n", path, rc, err.msg);
+}
+
+static const pth_tensor *find_shape2(const pth_tensor_set *s, const char *name, int64_t r, int64_t c)
+{
+    const pth_tensor *t = pth_tensor_set_find(s, name);
+    CHECK(t && t->ndim == 2 && t->shape[0] == r && t->shape[1] == c);
+    return t && t->ndim == 2 && t->shape[0] == r && t->shape[1] == c ? t : NULL;
+}
+
+/* fuzz/corpus/ckpt seeds written by fuzz/make_seeds.py: storage '0' holds
+ * s0[i] = i/8 - 4 (64 x f32), storage '1' holds 0.5*i (8 x f16). */
+static void test_small_ckpt_seeds(void)
+{
+    pth_tensor_set s;
+    pth_error err = {0};
+    CHECK_OK(pth_ckpt_load(pth_test_source("fuzz/corpus/ckpt/small.ckpt"), &s, &err), &err);
+    CHECK(s.count == 4 && s.config_json != NULL);
+    const pth_tensor *w = find_shape2(&s, "a.weight", 3, 4);
+    if (w)
+        CHECK(w->data[0] == -4.0f && w->data[11] == 11 * 0.125f - 4.0f);
+    const pth_tensor *b = pth_tensor_set_find(&s, "a.bias");
+    CHECK(b && b->ndim == 1 && b->numel == 3 && b->data[0] == 12 * 0.125f - 4.0f);
+    /* Transposed view: shape (3,2), stride (1,3), offset 16 -> element [i][j] = s0[16+i+3j]. */
+    const pth_tensor *t = find_shape2(&s, "a.t", 3, 2);
+    int ok = t != NULL;
+    for (int i = 0; ok && i < 3; i++)
+        for (int j = 0; j < 2; j++)
+            ok &= t->data[i * 2 + j] == (float)(16 + i + 3 * j) * 0.125f - 4.0f;
+    CHECK(ok);
+    const pth_tensor *h = find_shape2(&s, "h", 2, 2); /* f16 storage, offset 2 */
+    if (h)
+        CHECK(h->data[0] == 1.0f && h->data[1] == 1.5f && h->data[2] == 2.0f && h->data[3] == 2.5f);
+    cJSON *cfg = s.config_json ? cJSON_Parse(s.config_json) : NULL;
+    CHECK(cfg_num(cfg, "emsize") == 4 && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cfg, "dag_pos_enc_dim")));
+    cJSON_Delete(cfg);
+    pth_tensor_set_free(&s);
+
+    /* A bare nn.Module state dict: OrderedDict + BUILD(_metadata), Parameters, no config. */
+    CHECK_OK(pth_ckpt_load(pth_test_source("fuzz/corpus/ckpt/ordered_params.ckpt"), &s, &err), &err);
+    CHECK(s.count == 2 && s.config_json == NULL);
+    const pth_tensor *p = find_shape2(&s, "p", 2, 2);
+    if (p)
+        CHECK(p->data[0] == 4 * 0.125f - 4.0f && p->data[3] == 7 * 0.125f - 4.0f);
+    pth_tensor_set_free(&s);
+}
+
+static void test_hostile_ckpt_seeds(void)
+{
+    static const struct {
+        const char *file;
+        int code;
+        const char *needle;
+    } cases[] = {
+        {"bad_global.ckpt", PTH_ERR_UNSUPPORTED, "refusing to load global 'os.system'"},
+        {"bad_opcode.ckpt", PTH_ERR_UNSUPPORTED, "unsupported pickle opcode 0x81 at offset 5"},
+        {"bad_dtype.ckpt", PTH_ERR_UNSUPPORTED, "unsupported dtype torch.LongStorage"},
+        {"bad_view.ckpt", PTH_ERR_FORMAT, "past the end of its storage"},
+        {"bad_key.ckpt", PTH_ERR_FORMAT, "bad storage key"},
+        {"bad_cycle.ckpt", PTH_ERR_FORMAT, "config holds values"},
+        {"bad_deflate.ckpt", PTH_ERR_UNSUPPORTED, "compressed (method 8)"},
+    };
+    char rel[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(rel, sizeof rel, "fuzz/corpus/ckpt/%s", cases[i].file);
+        expect_fail(pth_test_source(rel), cases[i].code, cases[i].needle);
+    }
+}
+
+static void test_safetensors_seeds(void)
+{
+    pth_tensor_set s;
+    pth_error err = {0};
+    CHECK_OK(pth_safetensors_load(pth_test_source("fuzz/corpus/safetensors/mixed_dtypes.safetensors"), &s, &err),
+             &err);
+    CHECK(s.count == 5 && s.config_json == NULL);
+    const pth_tensor *h = pth_tensor_set_find(&s, "h");
+    /* 6e-8 rounds to the half subnormal 2^-24. */
+    CHECK(h && h->numel == 4 && h->data[0] == 1.0f && h->data[1] == -0.5f && h->data[2] == 65504.0f &&
+          h->data[3] == 0x1p-24f);
+    const pth_tensor *b = pth_tensor_set_find(&s, "b");
+    CHECK(b && b->numel == 2 && b->data[0] == 1.0f && b->data[1] == -3.0f);
+    const pth_tensor *d = pth_tensor_set_find(&s, "d");
+    CHECK(d && d->numel == 2 && d->data[0] == 1.5f && d->data[1] == (float)-1e-3);
+    const pth_tensor *e = pth_tensor_set_find(&s, "empty");
+    CHECK(e && e->ndim == 2 && e->numel == 0);
+    const pth_tensor *sc = pth_tensor_set_find(&s, "scalar");
+    CHECK(sc && sc->ndim == 0 && sc->numel == 1 && sc->data[0] == 7.0f);
+    pth_tensor_set_free(&s);
+    expect_fail(pth_test_source("fuzz/corpus/safetensors/bad_dtype.safetensors"), PTH_ERR_UNSUPPORTED,
+                "unsupported dtype 'I64'");
+}
+
+/* Writes len bytes to dir/name and returns the path (static buffer). */
+static const char *write_tmp(const char *name, const void *data, size_t len)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", pth_test_tmpdir(), name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fwrite(data, 1, len, f) == len);
+        fclose(f);
+    }
+    return path;
+}
+
+/* A safetensors file without header config takes config.json from its folder. */
+static void test_sibling_config(void)
+{
+    char *st;
+    size_t len;
+    pth_error err = {0};
+    CHECK_OK(pth_read_file(pth_test_source("fuzz/corpus/safetensors/mixed_dtypes.safetensors"), 1 << 20, &st, &len,
+                           &err),
+             &err);
+    if (!st)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", write_tmp("model.safetensors", st, len));
+    free(st);
+    pth_tensor_set s;
+    CHECK_OK(pth_checkpoint_load(path, &s, &err), &err);
+    CHECK(s.count == 5 && s.config_json == NULL);
+    pth_tensor_set_free(&s);
+    const char *cfg = "{ \"emsize\": 192,\n \"nlayers\": 12 }\n";
+    write_tmp("config.json", cfg, strlen(cfg));
+    CHECK_OK(pth_checkpoint_load(path, &s, &err), &err);
+    CHECK(s.config_json && strcmp(s.config_json, "{\"emsize\":192,\"nlayers\":12}") == 0);
+    pth_tensor_set_free(&s);
+    write_tmp("config.json", "[1,2", 4);
+    expect_fail(path, PTH_ERR_FORMAT, "config.json: config is not valid JSON");
+    remove(write_tmp("config.json", "", 0));
+}
+
 int main(void)
 {
     test_safetensors();
     test_ckpt_matches_safetensors();
+    test_small_ckpt_seeds();
+    test_hostile_ckpt_seeds();
+    test_safetensors_seeds();
+    test_sibling_config();
     return pth_test_finish();
 }

@@ -2,6 +2,7 @@
  * file header ("PK\3\4"); anything else is read as safetensors. A safetensors file whose
  * header carries no config borrows the config.json next to it, the layout in which
  * converted checkpoints are usually shipped. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

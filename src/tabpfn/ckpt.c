@@ -7,6 +7,7 @@
  * config dict into JSON. The expected layout is {"state_dict": {...}, "config": {...}};
  * a bare state dict is accepted too. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

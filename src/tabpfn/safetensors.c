@@ -5,6 +5,7 @@
  * is used as a size or offset. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
