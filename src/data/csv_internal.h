@@ -45,4 +45,9 @@ const char *pth_csv_number(const char *p, const char *end, double *out);
 int pth_csv_read_keep(const char *path, const pth_csv_options *opts, const char *const *keep_names,
                       size_t n_keep, pth_table *out, pth_error *err);
 
+/* Class label of a cell: -1 when missing (empty, NA, ...); otherwise it must be an integer
+ * in 0..n_classes-1 (n_classes <= 0: any non-negative int), else an error naming
+ * file:line and the column. */
+int pth_table_label(const pth_table *t, size_t col, size_t row, int n_classes, int *out, pth_error *err);
+
 #endif
