@@ -82,6 +82,10 @@ typedef struct {
 int pth_params_parse(const char *learner, const pth_param_spec *specs, size_t n_specs, const pth_param *params,
                      size_t n_params, void *opts, pth_error *err);
 
+/* Test hook (logreg.c): the fitted coefficients of a logreg state, nv blocks of d weights
+ * followed by the intercept (nv = 1 for two classes, else n_classes). */
+const double *pth_logreg_theta(const void *state, size_t *nv);
+
 /* Number of CPUs online (at least 1). */
 int pth_cpu_count(void);
 

@@ -349,6 +349,13 @@ static int logreg_load(pth_blob_reader *r, const pth_learner_shape *shape, void 
     return PTH_OK;
 }
 
+const double *pth_logreg_theta(const void *state, size_t *nv)
+{
+    const logreg_state *s = state;
+    *nv = s->nv;
+    return s->theta;
+}
+
 const pth_learner_ops pth_learner_logreg = {
     "logreg", "L2-regularised logistic regression (softmax for >2 classes); params C, tol, max_iter",
     PTH_PREP_IMPUTE | PTH_PREP_STANDARDISE, logreg_fit, logreg_predict, logreg_save, logreg_load, logreg_free,
