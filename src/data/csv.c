@@ -70,6 +70,8 @@ static const char *skip_blank_lines(const char *p, const char *end, size_t *line
         } else if (p + 1 < end && p[0] == '\r' && p[1] == '\n') {
             p += 2;
             (*line)++;
+        } else if (p + 1 == end && p[0] == '\r') {
+            p++; /* a lone '\r' at the very end is a (blank) line end, as in the stream reader */
         } else
             return p;
     }
