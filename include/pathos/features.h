@@ -39,6 +39,7 @@
 
 #include "pathos/dataset.h"
 #include "pathos/error.h"
+#include "pathos/manifest.h"
 #include "pathos/table.h"
 
 #ifdef __cplusplus
@@ -134,6 +135,11 @@ int pth_features_from_paths(const char *const *paths, const char *const *record_
                             const char *const *subjects, const int *labels, size_t n, int n_classes,
                             const pth_feature_options *opts, pth_dataset *out, size_t *n_skipped,
                             pth_error *err);
+/* The same for a manifest read with pth_manifest_read (its resolved paths are opened, its
+ * record ids, subjects, labels and n_classes are copied).  Missing files were already
+ * handled by the manifest's missing-file policy; opts->skip_missing applies on top. */
+int pth_features_from_manifest(const pth_manifest *m, const pth_feature_options *opts, pth_dataset *out,
+                               size_t *n_skipped, pth_error *err);
 
 #ifdef __cplusplus
 }

@@ -155,3 +155,11 @@ int pth_features_from_paths(const char *const *paths, const char *const *record_
     free_slots(slots, n);
     return rc;
 }
+
+int pth_features_from_manifest(const pth_manifest *m, const pth_feature_options *opts, pth_dataset *out,
+                               size_t *n_skipped, pth_error *err)
+{
+    return pth_features_from_paths((const char *const *)m->path, (const char *const *)m->record_id,
+                                   (const char *const *)m->subject, m->label, m->n, m->n_classes, opts, out,
+                                   n_skipped, err);
+}
