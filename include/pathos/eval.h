@@ -11,7 +11,11 @@
  *   per fold    metrics of the fold's test records (a fold with one class has AUC NaN);
  *   per repeat  metrics of the pooled out-of-fold predictions of all n records of that
  *               repeat.  Pooling is used (rather than averaging folds) because subject-wise
- *               folds are small and uneven, and fold-level AUC is then noisy or undefined;
+ *               folds are small and uneven, and fold-level AUC is then noisy or undefined.
+ *               Caveat: pooled ranking metrics also penalise scores that shift between
+ *               folds (a constant "majority" predictor gets pooled AUC < 0.5, because a
+ *               fold's training prior anticorrelates with its test prior), so fold_mean,
+ *               the mean of the per-fold metrics (NaN folds skipped), is reported as well;
  *   summary     mean and sample std (ddof = 1) of the per-repeat metrics over repeats;
  *               repeat_lo/hi: the 2.5 / 97.5 percentiles of the per-repeat metrics (the
  *               spread due to the choice of folds; meaningful only with many repeats);
@@ -82,6 +86,7 @@ typedef struct {
     pth_metrics *fold;   /* repeats x n_folds: fold[r*n_folds + f] */
     pth_metrics *repeat; /* repeats */
     pth_metrics mean, std, repeat_lo, repeat_hi, boot_lo, boot_hi;
+    pth_metrics fold_mean; /* mean of the per-fold metrics over all repeats and folds */
 } pth_eval_learner_result;
 
 typedef struct {
@@ -114,7 +119,7 @@ void pth_eval_result_free(pth_eval_result *res);
 int pth_eval_write_table(const pth_eval_result *res, const char *path, pth_error *err);
 /* JSON: {"format":"pathos-eval-1","config":{...},"metrics":[names],"learners":[{"name",
  * "learner","params","seed","summary":{metric:{"mean","std","repeat_ci95":[lo,hi],
- * "bootstrap_ci95":[lo,hi]}},"per_repeat":[{"repeat",metrics...}],"per_fold":[{"repeat",
+ * "bootstrap_ci95":[lo,hi],"fold_mean"}},"per_repeat":[{"repeat",metrics...}],"per_fold":[{"repeat",
  * "fold","n_test",metrics...}]}]}; undefined values are null. */
 int pth_eval_write_json(const pth_eval_result *res, const char *path, pth_error *err);
 /* CSV: learner,repeat,fold,n_test,<metrics...> (empty field = undefined). */

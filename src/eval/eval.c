@@ -282,7 +282,8 @@ static int summary_task(runner *rn, size_t l, pth_error *e)
     int rc = PTH_OK;
     for (size_t r = 0; r < R && !rc; r++)
         rc = pth_metrics_compute(res->y, lr->oof + r * n, n, res->threshold, &lr->repeat[r], e);
-    double *v = malloc(R * sizeof *v);
+    size_t F = res->n_folds;
+    double *v = malloc(R * F * sizeof *v);
     if (!rc && !v)
         rc = pth_fail(e, PTH_ERR_NOMEM, "out of memory summarising repeats");
     for (int m = 0; m < PTH_M_COUNT && !rc; m++) {
@@ -291,6 +292,10 @@ static int summary_task(runner *rn, size_t l, pth_error *e)
         pth_mean_std(v, R, &lr->mean.v[m], &lr->std.v[m]);
         lr->repeat_lo.v[m] = pth_quantile(v, R, 0.025);
         lr->repeat_hi.v[m] = pth_quantile(v, R, 0.975);
+        for (size_t i = 0; i < R * F; i++)
+            v[i] = lr->fold[i].v[m];
+        double sd;
+        pth_mean_std(v, R * F, &lr->fold_mean.v[m], &sd);
     }
     free(v);
     pth_metrics_set_nan(&lr->boot_lo);

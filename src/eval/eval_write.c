@@ -195,6 +195,7 @@ static cJSON *config_json(const pth_eval_result *res)
     cJSON_AddStringToObject(c, "std", "sample std over repeats, ddof=1");
     cJSON_AddStringToObject(c, "repeat_ci95", "2.5/97.5 percentiles of the per-repeat metrics");
     cJSON_AddStringToObject(c, "bootstrap_ci95", "percentile bootstrap over records of repeat 0");
+    cJSON_AddStringToObject(c, "fold_mean", "mean of the per-fold metrics over all repeats and folds");
     return c;
 }
 
@@ -214,6 +215,7 @@ static cJSON *learner_json(const pth_eval_result *res, const pth_eval_learner_re
         cJSON_AddItemToObject(s, "std", num_or_null(lr->std.v[m]));
         cJSON_AddItemToObject(s, "repeat_ci95", pair(lr->repeat_lo.v[m], lr->repeat_hi.v[m]));
         cJSON_AddItemToObject(s, "bootstrap_ci95", pair(lr->boot_lo.v[m], lr->boot_hi.v[m]));
+        cJSON_AddItemToObject(s, "fold_mean", num_or_null(lr->fold_mean.v[m]));
     }
     cJSON *per_repeat = cJSON_AddArrayToObject(o, "per_repeat");
     for (size_t r = 0; r < res->repeats; r++) {
