@@ -10,16 +10,19 @@
  * Missing values (NaN) are handled by xgboost itself, so this learner asks the wrapper
  * for no imputation.  The seed is cfg->seed modulo 2^31.
  *
- * Threads: libgomp worker threads spin-wait between parallel regions (OMP_WAIT_POLICY
- * unset or ACTIVE), which on a small, busy machine makes a fit orders of magnitude slower.
- * libgomp reads OMP_WAIT_POLICY once, when it is loaded -- before main() -- so a library
- * cannot change it; programs should run with OMP_WAIT_POLICY=PASSIVE in the environment
- * (the pathos CLI re-executes itself with it).  What the library does do: it uses
- * cfg->threads if set, otherwise PTH_XGB_DEFAULT_THREADS (1) -- small tabular problems gain
- * nothing from more, and one thread never spins.  Param "nthread" overrides both.
+ * Threads: libgomp worker threads spin-wait between parallel regions unless
+ * OMP_WAIT_POLICY=PASSIVE, and on a small, busy machine that makes a multi-threaded fit
+ * 10-100x slower (measured on the 2-core dev box, 100 trees on 100x200: nthread 2 took
+ * 1.2-14 s with the policy unset, 0.08-0.3 s with PASSIVE; nthread 1 took 0.12-0.19 s
+ * either way).  libgomp reads OMP_WAIT_POLICY once, when it is loaded -- before main() --
+ * so neither this library nor a setenv() in main() can change it (measured: no effect); a
+ * program must have it in its environment at exec time, e.g. re-exec itself once with it
+ * set.  What this file does: it uses cfg->threads if > 0, otherwise
+ * PTH_XGB_DEFAULT_THREADS (1) -- small tabular problems gain little from more, and a
+ * single thread never spins.  Param "nthread" overrides both.  Results do not depend on
+ * the thread count (tested).
  *
  * The booster is stored in the model file as xgboost's UBJSON model (exact floats). */
-#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -80,7 +83,9 @@ static void xgb_free(void *state)
     free(s);
 }
 
-/* xgboost logs warnings to stderr by default; the library must never print. */
+/* xgboost logs warnings to stderr by default; the library must never print.  Both the
+ * log callback and the global config are thread-local in xgboost 1.7, so this runs before
+ * every fit, predict and load (callers may use one thread per model). */
 static void quiet_log(const char *msg) { (void)msg; }
 
 static void xgb_quiet(void)
@@ -203,6 +208,7 @@ static int xgb_predict(const void *state, const double *X, size_t n, double *pro
 {
     const xgb_state *s = state;
     DMatrixHandle dm;
+    xgb_quiet();
     int rc = make_dmatrix(X, n, s->d, s->nthread, &dm, err);
     if (rc)
         return rc;
