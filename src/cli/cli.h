@@ -11,5 +11,8 @@ typedef struct {
 /* Subcommands register themselves in main.c's table. */
 int pth_cmd_version(int argc, char **argv);
 int pth_cmd_text(int argc, char **argv);      /* cmd_text.c */
+int pth_cmd_eval(int argc, char **argv);      /* cmd_eval.c */
+int pth_cmd_train(int argc, char **argv);     /* cmd_train.c */
+int pth_cmd_predict(int argc, char **argv);   /* cmd_predict.c */
 
 #endif

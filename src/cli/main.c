@@ -7,6 +7,9 @@
 #define PATHOS_VERSION "0.1.0"
 
 static const pth_cli_command commands[] = {
+    {"eval", "cross-validate learners on unseen subjects; comparison table or JSON", pth_cmd_eval},
+    {"train", "fit one learner on a dataset and save a model file", pth_cmd_train},
+    {"predict", "apply a saved model to new recordings: probabilities per recording", pth_cmd_predict},
     {"text", "text: empathy/distress regression, emotion classification", pth_cmd_text},
     {"version", "print the version", pth_cmd_version},
 };
