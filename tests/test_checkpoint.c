@@ -280,6 +280,161 @@ static void test_sibling_config(void)
     remove(write_tmp("config.json", "", 0));
 }
 
+/* safetensors file from a header text and n_data zero bytes of data. */
+static int load_st_header(const char *header, size_t n_data, pth_tensor_set *s, pth_error *err)
+{
+    size_t h = strlen(header), len = 8 + h + n_data;
+    unsigned char *buf = calloc(1, len);
+    if (!buf)
+        return -1;
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)((uint64_t)h >> (8 * i));
+    memcpy(buf + 8, header, h);
+    int rc = pth_safetensors_load_buffer(buf, len, "crafted", s, err);
+    free(buf);
+    return rc;
+}
+
+static void test_hostile_safetensors_headers(void)
+{
+    static const struct {
+        const char *header;
+        size_t n_data;
+        int code;
+        const char *needle;
+    } cases[] = {
+        {"[1,2]", 0, PTH_ERR_FORMAT, "not a JSON object"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2]", 8, PTH_ERR_FORMAT, "not valid JSON"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,12]}}", 8, PTH_ERR_FORMAT, "outside"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,4]}}", 8, PTH_ERR_FORMAT, "outside"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, PTH_ERR_FORMAT, "shape needs 3"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, PTH_ERR_FORMAT, "non-negative"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,8]}}", 8, PTH_ERR_FORMAT, "non-negative"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}", 8,
+         PTH_ERR_FORMAT, "overflows"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 8, PTH_ERR_FORMAT,
+         "9 dimensions"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,1e300]}}", 8, PTH_ERR_FORMAT,
+         "data_offsets must be"},
+        {"{\"a\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 8, PTH_ERR_UNSUPPORTED,
+         "unsupported dtype 'I8'"},
+        {"{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, PTH_ERR_FORMAT, "missing or non-string dtype"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+         8, PTH_ERR_FORMAT, "appears twice"},
+        {"{\"__metadata__\":{\"config\":\"{not json\"}}", 0, PTH_ERR_FORMAT, "config is not valid JSON"},
+        {"{\"__metadata__\":{\"config\":\"[1]\"}}", 0, PTH_ERR_FORMAT, "config is not a JSON object"},
+        {"{\"__metadata__\":{\"config\":7}}", 0, PTH_ERR_FORMAT, "config is not a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pth_tensor_set s;
+        pth_error err = {0};
+        int rc = load_st_header(cases[i].header, cases[i].n_data, &s, &err);
+        int ok = rc == cases[i].code && strstr(err.msg, cases[i].needle) && s.count == 0 && !s.items;
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  case %zu: rc %d, message: %s\n", i, rc, err.msg);
+    }
+    /* Header length fields that point beyond the limit or the file. */
+    unsigned char big[16] = {0, 0, 0, 0x10, 0, 0, 0, 0, '{', '}'}; /* 256 MB */
+    pth_tensor_set s;
+    pth_error err = {0};
+    CHECK(pth_safetensors_load_buffer(big, sizeof big, "x", &s, &err) == PTH_ERR_FORMAT &&
+          strstr(err.msg, "100 MB"));
+    unsigned char past[16] = {9, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    CHECK(pth_safetensors_load_buffer(past, 16, "x", &s, &err) == PTH_ERR_FORMAT && strstr(err.msg, "file size"));
+    CHECK(pth_safetensors_load_buffer(past, 5, "x", &s, &err) == PTH_ERR_FORMAT && strstr(err.msg, "too short"));
+    /* An empty header is a valid file with no tensors. */
+    unsigned char empty[10] = {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    CHECK_OK(pth_safetensors_load_buffer(empty, sizeof empty, "x", &s, &err), &err);
+    CHECK(s.count == 0);
+    pth_tensor_set_free(&s);
+}
+
+/* Cut points: the first bytes one by one, then spread evenly over the file. */
+static size_t cut_point(size_t k, size_t len)
+{
+    return k < 24 ? k : 24 + (len - 24) / 40 * (k - 24) + k * 7919 % 97;
+}
+
+typedef int (*loader_fn)(const void *, size_t, const char *, pth_tensor_set *, pth_error *);
+
+/* Every truncation must fail with a message and leave the set empty. */
+static void check_truncations(loader_fn load, const unsigned char *buf, size_t len)
+{
+    size_t bad = 0;
+    for (size_t k = 0; k < 64; k++) {
+        size_t cut = cut_point(k, len);
+        if (cut >= len)
+            break;
+        pth_tensor_set s;
+        pth_error err = {0};
+        int rc = load(buf, cut, "cut", &s, &err);
+        if (rc == 0 || !err.msg[0] || s.count || s.items) {
+            bad++;
+            fprintf(stderr, "  truncation at %zu: rc %d (%s)\n", cut, rc, err.msg);
+            if (rc == 0)
+                pth_tensor_set_free(&s);
+        }
+    }
+    CHECK(bad == 0);
+}
+
+/* Byte flips: each either fails with a message or still yields 81 tensors. With
+ * `must_fail_from` set, flips at or beyond that offset must fail (CRC-protected data). */
+static void check_flips(loader_fn load, unsigned char *buf, size_t len, size_t must_fail_from, size_t must_fail_to)
+{
+    size_t bad = 0;
+    for (size_t k = 0; k < 14; k++) {
+        size_t at = k < 5 ? k * 3 : (k < 9 ? len - 1 - (k - 5) * 9 : (len / 6) * (k - 8) + k);
+        if (at >= len)
+            continue;
+        unsigned char old = buf[at];
+        buf[at] ^= (unsigned char)(0x5A + k);
+        pth_tensor_set s;
+        pth_error err = {0};
+        int rc = load(buf, len, "flip", &s, &err);
+        int ok = rc ? (err.msg[0] && !s.count && !s.items) : s.count == 81;
+        if (at >= must_fail_from && at < must_fail_to)
+            ok &= rc != 0;
+        if (!ok) {
+            bad++;
+            fprintf(stderr, "  flip at %zu: rc %d (%s)\n", at, rc, err.msg);
+        }
+        if (rc == 0)
+            pth_tensor_set_free(&s);
+        buf[at] = old;
+    }
+    CHECK(bad == 0);
+}
+
+static void test_damaged_reference_files(void)
+{
+    char *st, *ck;
+    size_t st_len, ck_len;
+    pth_error err = {0};
+    CHECK_OK(pth_read_file(pth_test_shared(ST_PATH), 1 << 26, &st, &st_len, &err), &err);
+    CHECK_OK(pth_read_file(pth_test_shared(CKPT_PATH), 1 << 26, &ck, &ck_len, &err), &err);
+    if (!st || !ck) {
+        free(st);
+        free(ck);
+        return;
+    }
+    check_truncations(pth_safetensors_load_buffer, (unsigned char *)st, st_len);
+    check_truncations(pth_ckpt_load_buffer, (unsigned char *)ck, ck_len);
+    check_flips(pth_safetensors_load_buffer, (unsigned char *)st, st_len, 0, 0);
+    /* Stored entries start after the first local header; the CRC covers all of them. The
+     * last ~2 KB are central directory + ZIP64 records, where some fields are unused. */
+    check_flips(pth_ckpt_load_buffer, (unsigned char *)ck, ck_len, 12301, ck_len - 8192);
+    /* The same through real files, via the format dispatch. */
+    for (int k = 1; k <= 3; k++) {
+        expect_fail(write_tmp("cut.safetensors", st, st_len / 4 * (size_t)k), PTH_ERR_FORMAT, "cut.safetensors");
+        expect_fail(write_tmp("cut.ckpt", ck, ck_len / 4 * (size_t)k), PTH_ERR_FORMAT, "cut.ckpt");
+    }
+    free(st);
+    free(ck);
+}
+
 int main(void)
 {
     test_safetensors();
@@ -288,5 +443,7 @@ int main(void)
     test_hostile_ckpt_seeds();
     test_safetensors_seeds();
     test_sibling_config();
+    test_hostile_safetensors_headers();
+    test_damaged_reference_files();
     return pth_test_finish();
 }

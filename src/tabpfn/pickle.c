@@ -105,6 +105,8 @@ static int need(vm *m, size_t n, const unsigned char **p)
 /* Appends items to a list/tuple/dict's array (dicts: 2 slots per pair). */
 static int append_items(vm *m, pk_value *c, pk_value *const *items, size_t n)
 {
+    if (n == 0)
+        return PTH_OK; /* c->items may still be NULL */
     if (n > c->cap - c->n) {
         size_t cap = c->cap ? c->cap : 4;
         while (cap - c->n < n)

@@ -103,6 +103,7 @@ static int parse_offsets(const st_ctx *c, const char *name, const cJSON *j, size
     return PTH_OK;
 }
 
+/* With out == NULL only validates the entry; otherwise decodes it into out. */
 static int load_tensor(const st_ctx *c, const cJSON *j, pth_tensor_set *out, pth_error *err)
 {
     const char *name = j->string;
@@ -118,7 +119,7 @@ static int load_tensor(const st_ctx *c, const cJSON *j, pth_tensor_set *out, pth
     if (!rc)
         rc = parse_offsets(c, name, cJSON_GetObjectItemCaseSensitive(j, "data_offsets"), numel, pth_dtype_size(dt),
                            &begin, err);
-    if (rc)
+    if (rc || !out)
         return rc;
     float *data = malloc(numel ? numel * sizeof *data : 1);
     if (!data)
@@ -147,26 +148,40 @@ static int load_metadata(const st_ctx *c, const cJSON *j, pth_tensor_set *out, p
     return pth_config_json_normalize(cfg->valuestring, strlen(cfg->valuestring), what, &out->config_json, err);
 }
 
+/* Two passes: every entry is validated before any data is decoded, so a damaged file
+ * fails fast and without allocating the (possibly large) tensors. */
+static int load_entries(const st_ctx *c, const cJSON *root, pth_tensor_set *out, pth_error *err)
+{
+    size_t n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root)
+    {
+        int rc;
+        if (!strcmp(e->string, "__metadata__"))
+            rc = load_metadata(c, e, out, err);
+        else if (++n > PTH_CKPT_MAX_TENSORS)
+            rc = pth_fail(err, PTH_ERR_FORMAT, "%s: more than %d tensors", c->file, PTH_CKPT_MAX_TENSORS);
+        else
+            rc = load_tensor(c, e, NULL, err);
+        if (rc)
+            return rc;
+    }
+    cJSON_ArrayForEach(e, root)
+    {
+        int rc = strcmp(e->string, "__metadata__") ? load_tensor(c, e, out, err) : PTH_OK;
+        if (rc)
+            return rc;
+    }
+    return PTH_OK;
+}
+
 static int load_header(const st_ctx *c, const char *text, size_t len, pth_tensor_set *out, pth_error *err)
 {
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root)
         return pth_fail(err, PTH_ERR_FORMAT, "%s: header is not valid JSON", c->file);
-    int rc = PTH_OK;
-    if (!cJSON_IsObject(root))
-        rc = pth_fail(err, PTH_ERR_FORMAT, "%s: header is not a JSON object", c->file);
-    const cJSON *e;
-    cJSON_ArrayForEach(e, root)
-    {
-        if (rc)
-            break;
-        if (!strcmp(e->string, "__metadata__"))
-            rc = load_metadata(c, e, out, err);
-        else if (out->count >= PTH_CKPT_MAX_TENSORS)
-            rc = pth_fail(err, PTH_ERR_FORMAT, "%s: more than %d tensors", c->file, PTH_CKPT_MAX_TENSORS);
-        else
-            rc = load_tensor(c, e, out, err);
-    }
+    int rc = cJSON_IsObject(root) ? load_entries(c, root, out, err)
+                                  : pth_fail(err, PTH_ERR_FORMAT, "%s: header is not a JSON object", c->file);
     cJSON_Delete(root);
     return rc;
 }
