@@ -7,7 +7,8 @@
  * is clamped to a single repeat (result->repeats says what ran).
  *
  * For every (repeat, fold, learner) a model is fit on the other folds' records and
- * predicts P(y=1) for the fold's records.  What is reported:
+ * predicts P(y=1) for the fold's records.  Each fit gets the learner's config unchanged
+ * (including its seed), so between repeats only the folds change.  What is reported:
  *   per fold    metrics of the fold's test records (a fold with one class has AUC NaN);
  *   per repeat  metrics of the pooled out-of-fold predictions of all n records of that
  *               repeat.  Pooling is used (rather than averaging folds) because subject-wise

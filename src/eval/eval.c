@@ -450,6 +450,8 @@ static int setup(pth_eval_result *res, const pth_dataset *ds, const pth_learner_
     int rc = pth_split_dataset(&sc, ds, res->repeats, res->fold, &res->n_folds, err);
     if (rc)
         return rc;
+    if (opt->protocol == PTH_SPLIT_LOSO)
+        res->k_requested = res->n_folds; /* k is the number of subjects, whatever was asked */
     res->learners = calloc(n_learners, sizeof *res->learners);
     if (!res->learners)
         return pth_fail(err, PTH_ERR_NOMEM, "out of memory for results");
