@@ -11,11 +11,11 @@
 
 #define CMD "synth"
 
-/* Counts come in as int options; negative values are usage errors. */
+/* Counts come in as int options; values below 1 are usage errors. */
 static int to_count(const char *what, int v, size_t *out)
 {
-    if (v < 0) {
-        fprintf(stderr, "pathos %s: --%s must be >= 0 (got %d)\n", CMD, what, v);
+    if (v < 1) {
+        fprintf(stderr, "pathos %s: --%s must be >= 1 (got %d)\n", CMD, what, v);
         return 2;
     }
     *out = (size_t)v;

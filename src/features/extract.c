@@ -122,9 +122,11 @@ static char *feature_name(const char *column, const char *stat)
 static int count_selected(const pth_table *t, unsigned fams, size_t *d, pth_error *err)
 {
     size_t ncols = 0;
+    unsigned present = 0;
     *d = 1; /* n_valid_rows */
     for (size_t c = 0; c < t->ncols; c++) {
         unsigned f = pth_feature_family_of(t->cols[c].name);
+        present |= f;
         if (!(f & fams))
             continue;
         if (t->cols[c].type != PTH_COL_NUMERIC)
@@ -132,6 +134,10 @@ static int count_selected(const pth_table *t, unsigned fams, size_t *d, pth_erro
         ncols++;
         *d += PTH_FEATURE_N_STATS + (f == PTH_FAM_AU_C);
     }
+    if (!present)
+        return pth_fail(err, PTH_ERR_INVALID,
+                        "%s: no OpenFace feature columns (such as gaze_0_x, pose_Rx, AU12_r): not a recording?",
+                        source_name(t));
     if (ncols == 0)
         return pth_fail(err, PTH_ERR_INVALID, "%s: no columns of the selected feature families", source_name(t));
     return PTH_OK;
