@@ -148,10 +148,12 @@ S1_BYTES = struct.pack("<8e", *[0.5 * i for i in range(8)])
 def ckpt(pkl, storages=((S0, S0_BYTES), (S1, S1_BYTES)), name="archive", method=zipfile.ZIP_STORED):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=method) as z:
-        z.writestr(name + "/data.pkl", pkl)
+        def add(member, data):  # fixed timestamp: reruns give identical files
+            z.writestr(zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0)), data, compress_type=method)
+        add(name + "/data.pkl", pkl)
         for st, raw in storages:
-            z.writestr(name + "/data/" + st.key, raw)
-        z.writestr(name + "/version", b"3\n")
+            add(name + "/data/" + st.key, raw)
+        add(name + "/version", b"3\n")
     return buf.getvalue()
 
 
@@ -189,6 +191,8 @@ def make_ckpt_seeds():
     cyc.append(cyc)
     write(os.path.join(CK_DIR, "bad_cycle.ckpt"), ckpt(dumps(state({"a": b}, {"loop": cyc}))))
     write(os.path.join(CK_DIR, "bad_deflate.ckpt"), ckpt(valid, method=zipfile.ZIP_DEFLATED))
+    # Regression: an opcode cut off right after its byte (libFuzzer found a stale read).
+    write(os.path.join(CK_DIR, "raw_trunc_long1.pkl"), b"\x8a")
 
 
 if __name__ == "__main__":

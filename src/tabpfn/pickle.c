@@ -208,10 +208,10 @@ static int op_long1(vm *m)
 {
     const unsigned char *p;
     int rc = need(m, 1, &p);
-    size_t n = p[0];
-    if (!rc)
-        rc = need(m, n, &p);
     if (rc)
+        return rc;
+    size_t n = p[0];
+    if ((rc = need(m, n, &p)))
         return rc;
     if (n > 8)
         return vm_fail(m, PTH_ERR_UNSUPPORTED, "pickle integer wider than 64 bits");
