@@ -1,7 +1,7 @@
 /* Fuzz target for the CSV layer: the table reader under several option sets, the streaming
  * reader, and the number parser checked against strtod.  Besides memory safety it asserts
- * cross-reader agreement: when both readers accept an input, the stream sees one record
- * per table row plus the header. */
+ * that accepted tables are valid UTF-8 and cross-reader agreement: when both readers accept
+ * an input, the stream sees one record per table row plus the header. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int k = 0; k < 3; k++) {
         if (pth_csv_read_buffer(s, size, "fuzz", &opts[k], &t, &e) == PTH_OK) {
             check_table(&t);
+            /* The reader checks UTF-8 per field, skipping numeric cells: it must still
+             * never accept a file that is not UTF-8 as a whole. */
+            size_t bom = size >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+            if (pth_utf8_check(s + bom, size - bom) != 0) {
+                fprintf(stderr, "table accepted invalid UTF-8\n");
+                abort();
+            }
             if (k == 0) {
                 int ok;
                 size_t recs = stream_count(s, size, NULL, &ok);

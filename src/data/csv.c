@@ -1,11 +1,12 @@
 /* Whole-file CSV reader (pathos/table.h).
  *
  * Speed on wide numeric files comes from doing almost nothing per cell: the file is mapped
- * (not copied), UTF-8 is checked once over the whole buffer with an 8-bytes-at-a-time ASCII
- * path, and each cell is parsed as a number straight from the buffer into its column array
- * (preallocated from a newline count), with no per-cell allocation.  Only cells that are not
+ * (not copied), UTF-8 is checked only where non-ASCII bytes can be (see check_utf8), and
+ * each cell is parsed as a number straight from the buffer into a row block that is copied
+ * to the column arrays (preallocated from a newline count), with no per-cell allocation.  Only cells that are not
  * plain numbers go through the general field scanner.  Text is copied out in a second pass,
  * and only for the columns that turn out to need it. */
+#define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -28,7 +29,6 @@ typedef struct {
 
 /* Per-column bookkeeping during pass 1. */
 typedef struct {
-    size_t text_bytes;    /* upper bound on unquoted text + NULs over all cells */
     const char *bad;      /* first non-numeric cell (raw span) */
     pth_csv_span bad_span;
     size_t bad_line;
@@ -77,6 +77,16 @@ static const char *skip_blank_lines(const char *p, const char *end, size_t *line
     }
 }
 
+/* UTF-8 is checked per field, on the raw bytes of every field that goes through the general
+ * scanner (header, text, quoted, missing markers).  Cells taken by the numeric fast path are
+ * ASCII by construction, and delimiters and line ends are ASCII, so together this covers
+ * every byte without a separate pass over the whole file. */
+static int check_utf8(const src_info *si, const char *from, const char *to, pth_error *err)
+{
+    size_t bad = pth_utf8_check(from, (size_t)(to - from));
+    return bad ? fail_pos(si, from + bad - 1, "%s", "invalid UTF-8", err) : PTH_OK;
+}
+
 /* Scans one record into a growable span array (used for the header and the first row). */
 static int scan_record(const src_info *si, const char *p, pth_csv_span **spans, size_t *nf,
                        const char **next, size_t *newlines, pth_error *err)
@@ -96,12 +106,15 @@ static int scan_record(const src_info *si, const char *p, pth_csv_span **spans, 
             sp = ns;
         }
         kind = pth_csv_scan_field(p, si->end, si->delim, 1, 1, &sp[n], &nx, &inner, &errpos);
-        if (kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER) {
+        int rc = kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER
+                     ? fail_pos(si, errpos, "%s",
+                                kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
+                                                           : "unexpected character after a closing quote",
+                                err)
+                     : check_utf8(si, p, nx, err);
+        if (rc) {
             free(sp);
-            return fail_pos(si, errpos, "%s",
-                            kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
-                                                       : "unexpected character after a closing quote",
-                            err);
+            return rc;
         }
         n++;
         nl += inner;
@@ -252,105 +265,178 @@ static const char *fast_cell(const char *p, const char *end, char delim, double 
     return NULL;
 }
 
-/* Pass 1: every data row into the numeric arrays. */
-static int parse_rows(pth_table *t, const src_info *si, const char *p, size_t line, size_t cap,
-                      col_work *w, pth_error *err)
+/* Copies rows [row0, row0 + k) from the row-major block into the column arrays. */
+static void flush_block(pth_table *t, const double *blk, size_t row0, size_t k)
 {
-    const char *end = si->end;
-    const char delim = si->delim;
-    const size_t ncols = t->ncols;
-    size_t row = 0;
-    for (;;) {
-        p = skip_blank_lines(p, end, &line);
-        if (p >= end)
-            break;
-        if (row == cap)
-            return pth_fail(err, PTH_ERR_INTERNAL, "%s:%zu: row estimate exceeded", si->name, line);
-        t->row_line[row] = line;
-        size_t c = 0;
-        int more = 1;
-        while (more) {
-            const char *fs = p;
-            if (c == ncols)
-                return ragged(si, fs, ncols + 1, ncols, err);
-            double v;
-            const char *q = fast_cell(p, end, delim, &v);
-            if (q) {
-                /* q is at the delimiter, a newline, "\r\n" or the end. */
-                if (q == end) {
-                    p = end;
-                    more = 0;
-                } else if (*q == delim)
-                    p = q + 1;
-                else {
-                    p = q + (*q == '\r' ? 2 : 1);
-                    line++;
-                    more = 0;
-                }
-            } else {
-                pth_csv_span sp;
-                const char *next = p, *errpos = p;
-                size_t inner;
-                int kind = pth_csv_scan_field(p, end, delim, 1, 1, &sp, &next, &inner, &errpos);
-                if (kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER)
-                    return fail_pos(si, errpos, "%s",
-                                    kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
-                                                               : "unexpected character after a closing quote",
-                                    err);
-                v = classify(&sp, &w[c], line);
-                line += inner + (kind == PTH_SCAN_EOL);
-                more = kind == PTH_SCAN_DELIM;
-                p = next;
-            }
-            t->cols[c].num[row] = v;
-            w[c].text_bytes += (size_t)(p - fs) + 1;
-            c++;
-        }
-        if (c != ncols)
-            return ragged(si, p > si->base && p[-1] == '\n' ? p - 1 : p, c, ncols, err);
-        row++;
+    for (size_t c = 0; c < t->ncols; c++) {
+        double *dst = t->cols[c].num + row0;
+        for (size_t r = 0; r < k; r++)
+            dst[r] = blk[r * t->ncols + c];
     }
-    t->nrows = row;
+}
+
+/* One data row into brow[0..ncols).  Advances *pp and *line past the row. */
+static int parse_row(const src_info *si, size_t ncols, const char **pp, size_t *line, double *brow, col_work *w,
+                     pth_error *err)
+{
+    const char *p = *pp, *end = si->end;
+    const char delim = si->delim;
+    size_t c = 0;
+    int more = 1;
+    while (more) {
+        if (c == ncols)
+            return ragged(si, p, ncols + 1, ncols, err);
+        double v;
+        const char *q = fast_cell(p, end, delim, &v);
+        if (q) {
+            /* q is at the delimiter, a newline, "\r\n" or the end. */
+            more = q < end && *q == delim;
+            if (q < end && !more)
+                (*line)++;
+            p = q == end ? end : q + (*q == '\r' ? 2 : 1);
+        } else {
+            pth_csv_span sp;
+            const char *next = p, *errpos = p;
+            size_t inner;
+            int kind = pth_csv_scan_field(p, end, delim, 1, 1, &sp, &next, &inner, &errpos);
+            if (kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER)
+                return fail_pos(si, errpos, "%s",
+                                kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
+                                                           : "unexpected character after a closing quote",
+                                err);
+            int rc = check_utf8(si, p, next, err);
+            if (rc)
+                return rc;
+            v = classify(&sp, &w[c], *line);
+            *line += inner + (kind == PTH_SCAN_EOL);
+            more = kind == PTH_SCAN_DELIM;
+            p = next;
+        }
+        brow[c++] = v;
+    }
+    *pp = p;
+    if (c != ncols)
+        return ragged(si, p > si->base && p[-1] == '\n' ? p - 1 : p, c, ncols, err);
     return PTH_OK;
 }
 
-/* Pass 2: copy the text of the columns that need it into one block per column
- * (pointer array followed by the strings, so a single free releases it). */
-static int extract_text(pth_table *t, const src_info *si, const char *p, col_work *w, pth_error *err)
+/* Pass 1: every data row into the numeric arrays.
+ * Rows are parsed into a small cache-resident row-major block, then copied to the columns a
+ * few dozen rows at a time: storing each cell straight into its column touches ncols arrays
+ * per row whose large, page-aligned allocations all alias the same cache sets, which made
+ * that one store most of the run time. */
+static int parse_rows(pth_table *t, const src_info *si, const char *p, size_t line, size_t cap,
+                      col_work *w, pth_error *err)
 {
     const size_t ncols = t->ncols;
-    char **pool = calloc(ncols ? ncols : 1, sizeof *pool);
-    if (!pool)
+    size_t block_rows = ncols ? 32768 / ncols : 64;
+    block_rows = block_rows < 1 ? 1 : block_rows > 64 ? 64 : block_rows;
+    double *blk = malloc((ncols ? block_rows * ncols : 1) * sizeof *blk);
+    if (!blk)
         return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", si->name);
-    for (size_t j = 0; j < ncols; j++) {
-        if (!w[j].want_text)
-            continue;
-        t->cols[j].str = malloc(t->nrows * sizeof(char *) + w[j].text_bytes + 1);
-        if (!t->cols[j].str) {
-            free(pool);
-            return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for text column '%s'", si->name,
-                            t->cols[j].name);
+    int rc = PTH_OK;
+    size_t row = 0;
+    for (;;) {
+        p = skip_blank_lines(p, si->end, &line);
+        if (p >= si->end)
+            break;
+        if (row == cap) {
+            rc = pth_fail(err, PTH_ERR_INTERNAL, "%s:%zu: row estimate exceeded", si->name, line);
+            break;
         }
-        pool[j] = (char *)(t->cols[j].str + t->nrows);
+        t->row_line[row] = line;
+        rc = parse_row(si, ncols, &p, &line, blk + (row % block_rows) * ncols, w, err);
+        if (rc)
+            break;
+        row++;
+        if (row % block_rows == 0)
+            flush_block(t, blk, row - block_rows, block_rows);
     }
+    if (!rc) {
+        flush_block(t, blk, row - row % block_rows, row % block_rows);
+        t->nrows = row;
+    }
+    free(blk);
+    return rc;
+}
+
+/* Pass 2 text pool of one column: strings back to back, offsets per row. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t *off;
+} text_pool;
+
+static int pool_add(text_pool *tp, size_t row, const pth_csv_span *sp)
+{
+    if (tp->len + sp->n + 1 > tp->cap) {
+        size_t ncap = tp->cap ? tp->cap * 2 : 4096;
+        while (ncap < tp->len + sp->n + 1)
+            ncap *= 2;
+        char *nb = realloc(tp->buf, ncap);
+        if (!nb)
+            return 0;
+        tp->buf = nb;
+        tp->cap = ncap;
+    }
+    tp->off[row] = tp->len;
+    tp->len += pth_csv_unquote(sp, tp->buf + tp->len) + 1;
+    return 1;
+}
+
+/* Moves a finished pool into one block: the pointer array followed by the strings, so a
+ * single free() of col->str releases everything. */
+static int pool_finish(text_pool *tp, size_t nrows, pth_column *col)
+{
+    char **block = malloc(nrows * sizeof(char *) + tp->len + 1);
+    if (!block)
+        return 0;
+    char *text = (char *)(block + nrows);
+    if (tp->len)
+        memcpy(text, tp->buf, tp->len);
+    for (size_t i = 0; i < nrows; i++)
+        block[i] = text + tp->off[i];
+    col->str = block;
+    return 1;
+}
+
+static void pools_free(text_pool *pools, size_t n)
+{
+    for (size_t j = 0; pools && j < n; j++) {
+        free(pools[j].buf);
+        free(pools[j].off);
+    }
+    free(pools);
+}
+
+/* Pass 2: copy the text of the columns that need it (pass 1 validated the syntax). */
+static int extract_text(pth_table *t, const src_info *si, const char *p, const col_work *w, pth_error *err)
+{
+    const size_t ncols = t->ncols;
+    text_pool *pools = calloc(ncols ? ncols : 1, sizeof *pools);
+    int ok = pools != NULL;
+    for (size_t j = 0; ok && j < ncols; j++)
+        if (w[j].want_text)
+            ok = (pools[j].off = malloc((t->nrows ? t->nrows : 1) * sizeof(size_t))) != NULL;
     size_t line = 0;
-    for (size_t row = 0; row < t->nrows; row++) {
+    for (size_t row = 0; ok && row < t->nrows; row++) {
         p = skip_blank_lines(p, si->end, &line);
         int kind = PTH_SCAN_DELIM;
-        for (size_t c = 0; c < ncols && kind == PTH_SCAN_DELIM; c++) {
+        for (size_t c = 0; ok && c < ncols && kind == PTH_SCAN_DELIM; c++) {
             pth_csv_span sp;
             const char *next = p, *errpos = p;
             size_t inner;
             kind = pth_csv_scan_field(p, si->end, si->delim, 1, 1, &sp, &next, &inner, &errpos);
-            if (pool[c]) {
-                t->cols[c].str[row] = pool[c];
-                pool[c] += pth_csv_unquote(&sp, pool[c]) + 1;
-            }
+            if (pools[c].off)
+                ok = pool_add(&pools[c], row, &sp);
             p = next;
         }
     }
-    free(pool);
-    return PTH_OK;
+    for (size_t j = 0; ok && j < ncols; j++)
+        if (pools[j].off)
+            ok = pool_finish(&pools[j], t->nrows, &t->cols[j]);
+    pools_free(pools, ncols);
+    return ok ? PTH_OK : pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for text columns", si->name);
 }
 
 static int finish_columns(pth_table *t, col_work *w, pth_error *err)
@@ -393,9 +479,6 @@ static int read_table(const char *data, size_t len, const char *name, const pth_
     src_info si = {name, data, data + len, opts && opts->delimiter ? opts->delimiter : ','};
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         si.base += 3;
-    size_t bad = pth_utf8_check(si.base, (size_t)(si.end - si.base));
-    if (bad)
-        return fail_pos(&si, si.base + bad - 1, "%s", "invalid UTF-8", err);
     size_t line = 1;
     const char *p = skip_blank_lines(si.base, si.end, &line);
     int named = !(opts && opts->no_header);
@@ -449,7 +532,11 @@ static int load(const char *path, const char **data, size_t *len, int *mapped, c
         return pth_fail(err, PTH_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+        flags |= MAP_POPULATE; /* map every page now rather than fault them in one by one */
+#endif
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, flags, fd, 0);
         if (m != MAP_FAILED) {
             close(fd);
             *data = m;

@@ -123,6 +123,86 @@ static const char *scan_digits(const char *p, const char *end, decimal *d, int f
     return p;
 }
 
+/* Careful decimal scan for mantissas of more than 19 digits: leading zeros do not count,
+ * digits past the 19th only set `truncated` (and scale the integer part). */
+static decimal scan_long(const char *p, const char *end)
+{
+    decimal d = {0, 0, 0, 0};
+    int sig = 0;
+    p = scan_digits(p, end, &d, 0, &sig);
+    if (p < end && *p == '.')
+        (void)scan_digits(p + 1, end, &d, 1, &sig);
+    return d;
+}
+
+/* Exponent part "e[+-]digits" at p; returns the position after it (p when there is none). */
+static const char *scan_exponent(const char *p, const char *end, int64_t *exp10)
+{
+    if (p == end || (*p != 'e' && *p != 'E'))
+        return p;
+    const char *e = p + 1;
+    int eneg = 0;
+    if (e < end && (*e == '-' || *e == '+')) {
+        eneg = *e == '-';
+        e++;
+    }
+    if (e == end || !is_digit(*e))
+        return p; /* "1e" is the number 1 followed by text; the caller rejects the field */
+    int64_t ev = 0;
+    for (; e < end && is_digit(*e); e++)
+        if (ev < 100000)
+            ev = ev * 10 + (*e - '0');
+    *exp10 += eneg ? -ev : ev;
+    return e;
+}
+
+static const uint64_t pow10_u64[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* Number of leading ASCII digits in the 8 bytes of v (little-endian load): a byte is flagged
+ * when it is above '9' (adding 0x46 sets its top bit), below '0' (subtracting 0x30 borrows)
+ * or non-ASCII.  Carries and borrows only start at a flagged byte, so they can only disturb
+ * bytes after the first flag, which do not matter. */
+static int swar_digit_count(uint64_t v)
+{
+    uint64_t flags = ((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL) | v) & 0x8080808080808080ULL;
+    return flags ? __builtin_ctzll(flags) >> 3 : 8;
+}
+
+/* Value of the first n (1..8) digits of v: shifting left drops the bytes after them and
+ * leaves zeros as leading digits; then the usual 8-digits-at-once multiply tree. */
+static uint64_t swar_digits_value(uint64_t v, int n)
+{
+    v = (v - 0x3030303030303030ULL) << (8 * (8 - n));
+    v = v * 10 + (v >> 8);
+    const uint64_t mask = 0x000000FF000000FFULL;
+    return (((v & mask) * (100 + (1000000ULL << 32))) + (((v >> 16) & mask) * (1 + (10000ULL << 32)))) >> 32;
+}
+
+/* Accumulates a run of digits into *w (modulo 2^64; callers count digits), eight at a time
+ * while eight bytes remain, so typical 5-17 digit runs cost one or two steps instead of a
+ * hard-to-predict branch per digit. */
+static const char *digit_run(const char *p, const char *end, uint64_t *w)
+{
+    uint64_t acc = *w;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        int n = swar_digit_count(v);
+        if (n == 0)
+            break;
+        acc = acc * pow10_u64[n] + swar_digits_value(v, n);
+        p += n;
+        if (n < 8) {
+            *w = acc;
+            return p;
+        }
+    }
+    for (; p < end && is_digit(*p); p++)
+        acc = acc * 10 + (uint64_t)(*p - '0');
+    *w = acc;
+    return p;
+}
+
 const char *pth_csv_number(const char *p, const char *end, double *out)
 {
     const char *start = p;
@@ -131,29 +211,23 @@ const char *pth_csv_number(const char *p, const char *end, double *out)
         neg = *p == '-';
         p++;
     }
-    decimal d = {0, 0, 0, 0};
-    int sig = 0;
-    p = scan_digits(p, end, &d, 0, &sig);
-    if (p < end && *p == '.')
-        p = scan_digits(p + 1, end, &d, 1, &sig);
-    if (d.ndigits == 0)
-        return NULL;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        const char *e = p + 1;
-        int eneg = 0;
-        if (e < end && (*e == '-' || *e == '+')) {
-            eneg = *e == '-';
-            e++;
-        }
-        if (e < end && is_digit(*e)) {
-            int64_t ev = 0;
-            for (; e < end && is_digit(*e); e++)
-                if (ev < 100000)
-                    ev = ev * 10 + (*e - '0');
-            d.exp10 += eneg ? -ev : ev;
-            p = e;
-        } /* else: "1e" is the number 1 followed by text; the caller rejects the field */
+    /* Common case first: accumulate every digit; only when there are more than 19 (w may
+     * have wrapped) rescan carefully. */
+    const char *mant = p;
+    uint64_t w = 0;
+    p = digit_run(p, end, &w);
+    size_t nint = (size_t)(p - mant), nfrac = 0;
+    if (p < end && *p == '.') {
+        const char *f = ++p;
+        p = digit_run(p, end, &w);
+        nfrac = (size_t)(p - f);
     }
+    if (nint + nfrac == 0)
+        return NULL;
+    decimal d = {w, -(int64_t)nfrac, 0, (int)(nint + nfrac)};
+    if (nint + nfrac > 19)
+        d = scan_long(mant, end);
+    p = scan_exponent(p, end, &d.exp10);
     if (d.w == 0 && !d.truncated) {
         *out = neg ? -0.0 : 0.0;
         return p;
@@ -164,8 +238,7 @@ const char *pth_csv_number(const char *p, const char *end, double *out)
         *out = neg ? -v : v;
         return p;
     }
-    if (!d.truncated && d.exp10 >= -300 && d.exp10 <= 300 &&
-        eisel_lemire(d.w, (int)d.exp10, neg, out))
+    if (!d.truncated && d.exp10 >= -300 && d.exp10 <= 300 && eisel_lemire(d.w, (int)d.exp10, neg, out))
         return p;
     *out = slow_strtod(start, (size_t)(p - start));
     return p;
@@ -268,7 +341,14 @@ size_t pth_utf8_check(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        /* ASCII fast path: eight bytes at a time while no high bit is set. */
+        /* ASCII fast path: 32, then 8 bytes at a time while no high bit is set. */
+        while (i + 32 <= n) {
+            uint64_t w[4];
+            memcpy(w, u + i, 32);
+            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                break;
+            i += 32;
+        }
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, u + i, 8);
