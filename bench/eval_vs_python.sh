@@ -67,6 +67,6 @@ print(f"| learner | AUC pathos | AUC python | bal_acc pathos | bal_acc python | 
 print(f"|---|---|---|---|---|---|")
 for L in ours["learners"]:
     n = L["learner"]; s = L["summary"]; q = py[n]["metrics"]
-    print(f"| {n} | {s['auc']['mean']:.4f} | {q['auc']:.4f} | {s['bal_acc']['mean']:.4f} | {q['bal_acc']:.4f} | {py[n]['max_abs_dp']:.2e} |")
+    print(f"| {n} | {s['roc_auc']['mean']:.4f} | {q['auc']:.4f} | {s['balanced_accuracy']['mean']:.4f} | {q['bal_acc']:.4f} | {py[n]['max_abs_dp']:.2e} |")
 print(f"wall time: pathos eval {tp:.2f} s (incl. loading), python fit+predict loop {py['_seconds']:.2f} s; python/pathos = {py['_seconds']/tp:.1f}x")
 PYEOF

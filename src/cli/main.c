@@ -3,10 +3,13 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/cmd_features.h"
 
 #define PATHOS_VERSION "0.1.0"
 
 static const pth_cli_command commands[] = {
+    {"synth", "write the SYNTHETIC demo dataset (OpenFace CSVs + manifest)", pth_cmd_synth},
+    {"features", "summarise OpenFace recordings into one feature row each", pth_cmd_features},
     {"eval", "cross-validate learners on unseen subjects; comparison table or JSON", pth_cmd_eval},
     {"train", "fit one learner on a dataset and save a model file", pth_cmd_train},
     {"predict", "apply a saved model to new recordings: probabilities per recording", pth_cmd_predict},
