@@ -1,0 +1,266 @@
+/* Numeric kernels for float32 transformer inference (see nn.h). */
+#include "nn/nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The library is built for the baseline x86-64 ISA.  The elementwise kernels (exp inside the
+ * softmax, GELU) run billions of times per forward pass, so GCC compiles them three times and
+ * the loader picks the widest version the CPU supports (ifunc).  No FMA contraction happens in
+ * ISO C mode and no reassociation is allowed, so every version computes bit-identical results. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define NN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NN_CLONES
+#endif
+
+#define NN_BQ 64
+#define NN_BK 1024
+
+void nn_linear(float *out, int ldo, const float *in, int ldi, const float *W, const float *bias, int M, int K,
+               int N)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, in, ldi, W, K, 0.0f, out, ldo);
+    if (bias)
+        for (int i = 0; i < M; i++) {
+            float *o = out + (size_t)i * (size_t)ldo;
+            for (int j = 0; j < N; j++)
+                o[j] += bias[j];
+        }
+}
+
+void nn_matmul(float *out, int ldo, const float *A, int lda, const float *B, int ldb, int M, int K, int N,
+               float alpha, float beta)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, out, ldo);
+}
+
+void nn_add_layernorm(float *x, int ldx, const float *add, int lda, int M, int E, float eps)
+{
+    for (int i = 0; i < M; i++) {
+        float *r = x + (size_t)i * (size_t)ldx;
+        if (add) {
+            const float *a = add + (size_t)i * (size_t)lda;
+            for (int e = 0; e < E; e++)
+                r[e] += a[e];
+        }
+        /* Statistics in double: the reference is a float64 evaluation, and 192 terms make the
+         * extra cost negligible next to the GEMMs. */
+        double s = 0.0;
+        for (int e = 0; e < E; e++)
+            s += r[e];
+        double mean = s / E;
+        double ss = 0.0;
+        for (int e = 0; e < E; e++) {
+            double d = r[e] - mean;
+            ss += d * d;
+        }
+        double inv = 1.0 / sqrt(ss / E + (double)eps);
+        for (int e = 0; e < E; e++)
+            r[e] = (float)((r[e] - mean) * inv);
+    }
+}
+
+/* exp(v) by Cody-Waite range reduction (v = k ln2 + r, |r| <= ln2/2) and the Cephes degree-6
+ * polynomial; 2^k is built in the exponent bits.  k is rounded with the 1.5*2^23 trick, so
+ * the loop has no branches and no calls and vectorises. */
+static inline float exp_approx(float v)
+{
+    v = v < -87.3f ? -87.3f : (v > 88.3f ? 88.3f : v);
+    float t = v * 1.44269504088896341f + 12582912.0f;
+    float k = t - 12582912.0f;
+    float r = v - k * 0.693359375f;
+    r = r - k * -2.12194440e-4f;
+    float z = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * z + r + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    int32_t e = (int32_t)((uint32_t)(bits - 0x4B400000 + 127) << 23);
+    float s;
+    memcpy(&s, &e, sizeof s);
+    return p * s;
+}
+
+NN_CLONES void nn_exp(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = exp_approx(x[i]);
+}
+
+/* x = exp(x - shift) in place; returns the sum.  Sixteen partial sums keep the reduction
+ * vectorisable without -ffast-math. */
+NN_CLONES static float exp_shift_sum(float *x, int n, float shift)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = exp_approx(x[i] - shift);
+    float acc[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++)
+            acc[j] += x[i + j];
+    float s = 0.0f;
+    for (; i < n; i++)
+        s += x[i];
+    for (int j = 0; j < 16; j++)
+        s += acc[j];
+    return s;
+}
+
+NN_CLONES static float row_max(const float *x, int n)
+{
+    float m[16];
+    for (int j = 0; j < 16; j++)
+        m[j] = -INFINITY;
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++)
+            m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    float r = -INFINITY;
+    for (; i < n; i++)
+        r = x[i] > r ? x[i] : r;
+    for (int j = 0; j < 16; j++)
+        r = m[j] > r ? m[j] : r;
+    return r;
+}
+
+NN_CLONES static void scale_row(float *x, int n, float s)
+{
+    for (int i = 0; i < n; i++)
+        x[i] *= s;
+}
+
+/* GELU(v) = v * Phi(v), Phi(v) = erfc(-v/sqrt2)/2.  erfc(a), a >= 0, is the Chebyshev fit
+ * t*exp(-a^2 + P(t)), t = 1/(1 + a/2) (Numerical Recipes "erfcc", fractional error < 1.2e-7).
+ * Going through erfc keeps the result accurate relative to |GELU| on both tails, unlike
+ * 1 + erf(), which cancels for negative v. */
+NN_CLONES void nn_gelu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float a = fabsf(v) * 0.70710678118654752f;
+        float t = 1.0f / (1.0f + 0.5f * a);
+        float p = 0.17087277f;
+        p = p * t - 0.82215223f;
+        p = p * t + 1.48851587f;
+        p = p * t - 1.13520398f;
+        p = p * t + 0.27886807f;
+        p = p * t - 0.18628806f;
+        p = p * t + 0.09678418f;
+        p = p * t + 0.37409196f;
+        p = p * t + 1.00002368f;
+        p = p * t - 1.26551223f;
+        float ec = t * exp_approx(-a * a + p);
+        float phi = v > 0.0f ? 1.0f - 0.5f * ec : 0.5f * ec;
+        x[i] = v * phi;
+    }
+}
+
+void nn_softmax_rows(float *x, int ldx, int M, int N)
+{
+    for (int i = 0; i < M; i++) {
+        float *r = x + (size_t)i * (size_t)ldx;
+        float s = exp_shift_sum(r, N, row_max(r, N));
+        scale_row(r, N, 1.0f / s);
+    }
+}
+
+static int attn_bq(const nn_attn *a)
+{
+    int bq = a->bq > 0 ? a->bq : NN_BQ;
+    return bq < a->M ? bq : a->M;
+}
+
+static int attn_bk(const nn_attn *a)
+{
+    int bk = a->bk > 0 ? a->bk : NN_BK;
+    return bk < a->N ? bk : a->N;
+}
+
+size_t nn_attention_scratch(const nn_attn *a)
+{
+    size_t bq = (size_t)attn_bq(a), bk = (size_t)attn_bk(a);
+    return bq * bk + bq * (size_t)a->D + 2 * bq + 16;
+}
+
+void nn_attention(const nn_attn *a, float *scratch)
+{
+    const int M = a->M, N = a->N, D = a->D;
+    if (M <= 0)
+        return;
+    const int bq = attn_bq(a), bk = attn_bk(a);
+    float *S = scratch;                       /* [bq, bk] scores, then probabilities */
+    float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] running output (streaming only) */
+    float *mrow = acc + (size_t)bq * (size_t)D;
+    float *lrow = mrow + bq;
+    for (int q0 = 0; q0 < M; q0 += bq) {
+        const int m = M - q0 < bq ? M - q0 : bq;
+        const float *Qb = a->Q + (size_t)q0 * (size_t)a->ldq;
+        float *Ob = a->O + (size_t)q0 * (size_t)a->ldo;
+        if (N <= bk) {
+            /* All keys fit one block: plain softmax, normalised before P V as torch does. */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, N, D, a->scale, Qb, a->ldq, a->K, a->ldk,
+                        0.0f, S, bk);
+            nn_softmax_rows(S, bk, m, N);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, N, 1.0f, S, bk, a->V, a->ldv, 0.0f, Ob,
+                        a->ldo);
+            continue;
+        }
+        for (int i = 0; i < m; i++) {
+            mrow[i] = -INFINITY;
+            lrow[i] = 0.0f;
+        }
+        memset(acc, 0, (size_t)m * (size_t)D * sizeof *acc);
+        for (int k0 = 0; k0 < N; k0 += bk) {
+            const int n = N - k0 < bk ? N - k0 : bk;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, D, a->scale, Qb, a->ldq,
+                        a->K + (size_t)k0 * (size_t)a->ldk, a->ldk, 0.0f, S, bk);
+            for (int i = 0; i < m; i++) {
+                float *r = S + (size_t)i * (size_t)bk;
+                float mx = row_max(r, n);
+                float mnew = mx > mrow[i] ? mx : mrow[i];
+                /* Rescale what was accumulated under the old maximum. */
+                float corr = mrow[i] == -INFINITY ? 0.0f : expf(mrow[i] - mnew);
+                float s = exp_shift_sum(r, n, mnew);
+                lrow[i] = lrow[i] * corr + s;
+                mrow[i] = mnew;
+                if (corr != 1.0f)
+                    scale_row(acc + (size_t)i * (size_t)D, D, corr);
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, n, 1.0f, S, bk,
+                        a->V + (size_t)k0 * (size_t)a->ldv, a->ldv, 1.0f, acc, D);
+        }
+        for (int i = 0; i < m; i++) {
+            const float inv = 1.0f / lrow[i];
+            const float *ai = acc + (size_t)i * (size_t)D;
+            float *oi = Ob + (size_t)i * (size_t)a->ldo;
+            for (int d = 0; d < D; d++)
+                oi[d] = ai[d] * inv;
+        }
+    }
+}
+
+int nn_blas_threads_single(void)
+{
+    int prev = openblas_get_num_threads();
+    if (prev != 1)
+        openblas_set_num_threads(1);
+    return prev;
+}
+
+void nn_blas_threads_restore(int prev)
+{
+    if (prev > 1)
+        openblas_set_num_threads(prev);
+}
