@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "learners/model_impl.h"
+#include "learners/xgboost_check.h"
 #include "learners_reference.h"
 #include "pathos/io.h"
 #include "pathos/learner.h"
@@ -367,20 +368,6 @@ static void expect_load_error(const unsigned char *b, size_t len, const char *ne
     pth_model_free(m);
 }
 
-/* Offset where the learner payload's bytes begin: the payload is the last block before
- * the CRC, so it is the first u64 length field that reaches exactly the checksum. */
-static size_t header_len(const unsigned char *img, size_t len)
-{
-    for (size_t o = 12; o + 8 + 4 <= len; o++) {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-            v |= (uint64_t)img[o + (size_t)i] << (8 * i);
-        if (v == len - 4 - (o + 8))
-            return o + 8;
-    }
-    return 12;
-}
-
 static void corrupt_model(const char *learner, const pth_param *params, size_t np)
 {
     pth_error err = {0};
@@ -414,12 +401,11 @@ static void corrupt_model(const char *learner, const pth_param *params, size_t n
     b[len / 2] ^= 0x10;
     expect_load_error(b, len, "checksum mismatch", &ok);
     CHECK(ok);
-    /* Every single-byte flip, resealed: never a crash; whatever loads predicts valid rows. */
+    /* Every single-byte flip, resealed: never a crash; whatever loads predicts valid rows
+     * (the xgboost payload included: xgboost_check.c must stop it before libxgboost's
+     * unhardened reader sees it). */
     size_t loaded = 0;
-    /* libxgboost 1.7's UBJSON reader overreads on a corrupt length (found by this test
-     * under ASan), so the booster bytes are only ever shown to it behind the checksum:
-     * flips are confined to the pathos part of xgboost files. */
-    size_t flip_end = strcmp(learner, "xgboost") ? len - 4 : header_len(img, len);
+    size_t flip_end = len - 4;
     for (size_t i = 12; i < flip_end; i++) {
         memcpy(b, img, len);
         b[i] ^= 0x5A;
@@ -452,6 +438,49 @@ static void test_corrupt_files(void)
     CHECK(pth_model_load_buffer(NULL, 0, NULL, &err) == NULL && err.code == PTH_ERR_FORMAT);
 }
 
+/* A hand-written one-tree model (d = 2, binary) and mutations the validator must catch
+ * because libxgboost would follow them out of bounds or forever. */
+static void test_xgb_check(void)
+{
+    static const char ok[] =
+        "{\"learner\":{\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":"
+        "{\"num_trees\":\"1\",\"num_parallel_tree\":\"1\",\"size_leaf_vector\":\"0\"},\"tree_info\":[0],"
+        "\"trees\":[{\"id\":0,\"tree_param\":{\"num_nodes\":\"3\",\"num_feature\":\"2\"},"
+        "\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"parents\":[2147483647,0,0],"
+        "\"split_indices\":[1,0,0],\"split_conditions\":[0.5,-0.1,0.1],\"default_left\":[1,0,0],"
+        "\"base_weights\":[0,-0.1,0.1],\"loss_changes\":[1,0,0],\"sum_hessian\":[3,1,2],\"split_type\":[0,0,0],"
+        "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],\"categories_sizes\":[]}]}},"
+        "\"learner_model_param\":{\"num_feature\":\"2\",\"num_class\":\"0\",\"num_target\":\"1\"},"
+        "\"objective\":{\"name\":\"binary:logistic\"}}}";
+    char why[256];
+    CHECK(pth_xgb_check_json(ok, strlen(ok), 2, 2, why, sizeof why) == 0);
+    CHECK(pth_xgb_check_json(ok, strlen(ok), 3, 2, why, sizeof why) != 0); /* wrong d */
+    CHECK(pth_xgb_check_json(ok, strlen(ok), 2, 3, why, sizeof why) != 0); /* wrong K */
+    CHECK(pth_xgb_check_json(ok, strlen(ok) - 1, 2, 2, why, sizeof why) != 0);
+    static const char *const bad[][2] = {
+        {"\"left_children\":[1,", "\"left_children\":[0,"},   /* cycle */
+        {"\"left_children\":[1,", "\"left_children\":[3,"},   /* out of range */
+        {"\"right_children\":[2,", "\"right_children\":[-1,"}, /* half a leaf */
+        {"\"split_indices\":[1,", "\"split_indices\":[2,"},   /* feature out of range */
+        {"\"split_type\":[0,", "\"split_type\":[1,"},         /* categorical */
+        {"\"tree_info\":[0]", "\"tree_info\":[1]"},           /* output group */
+        {"\"num_trees\":\"1\"", "\"num_trees\":\"2\""},
+        {"\"sum_hessian\":[3,1,2]", "\"sum_hessian\":[3,1]"},
+        {"\"id\":0", "\"id\":1"},
+        {"gbtree", "dart"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[2048];
+        const char *at = strstr(ok, bad[i][0]);
+        size_t pre = (size_t)(at - ok);
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)pre, ok, bad[i][1], at + strlen(bad[i][0]));
+        int rejected = pth_xgb_check_json(buf, strlen(buf), 2, 2, why, sizeof why) != 0;
+        CHECK(rejected);
+        if (!rejected)
+            fprintf(stderr, "  accepted mutation %zu\n", i);
+    }
+}
+
 int main(void)
 {
     test_registry();
@@ -463,5 +492,6 @@ int main(void)
     test_train_only_preprocessing();
     test_bad_input();
     test_corrupt_files();
+    test_xgb_check();
     return pth_test_finish();
 }

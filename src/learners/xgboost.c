@@ -22,7 +22,10 @@
  * single thread never spins.  Param "nthread" overrides both.  Results do not depend on
  * the thread count (tested).
  *
- * The booster is stored in the model file as xgboost's UBJSON model (exact floats). */
+ * The booster is stored in the model file as xgboost's JSON model (floats are written in
+ * shortest round-trip form, so predictions after loading are bit-identical).  JSON rather
+ * than UBJSON because a loaded model is first validated with cJSON (xgboost_check.c):
+ * libxgboost's own readers are not safe on corrupt input. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@
 #include <xgboost/c_api.h>
 
 #include "learners/learner_impl.h"
+#include "learners/xgboost_check.h"
 
 #define PTH_XGB_DEFAULT_THREADS 1
 #define MAX_PAYLOAD ((size_t)1 << 30)
@@ -244,7 +248,7 @@ static int xgb_save(const void *state, pth_blob_writer *w, pth_error *err)
     const xgb_state *s = state;
     bst_ulong len;
     const char *buf;
-    if (XGBoosterSaveModelToBuffer(s->booster, "{\"format\": \"ubj\"}", &len, &buf) != 0)
+    if (XGBoosterSaveModelToBuffer(s->booster, "{\"format\": \"json\"}", &len, &buf) != 0)
         return xgb_err(err, "cannot serialise the booster");
     pth_blob_bytes(w, buf, (size_t)len);
     return PTH_OK;
@@ -282,6 +286,11 @@ static int xgb_load(pth_blob_reader *r, const pth_learner_shape *shape, void **s
         return PTH_ERR_FORMAT;
     if (len == 0) {
         pth_blob_reader_fail(r, "empty booster");
+        return PTH_ERR_FORMAT;
+    }
+    char why[256];
+    if (pth_xgb_check_json(buf, len, shape->d, shape->n_classes, why, sizeof why) != 0) {
+        pth_blob_reader_fail(r, "invalid xgboost model: %s", why);
         return PTH_ERR_FORMAT;
     }
     xgb_quiet();
