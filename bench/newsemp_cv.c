@@ -1,0 +1,79 @@
+/* NewsEmp cross-validation driver for bench/RESULTS-text-newsemp.md.
+ *
+ * Build (from the repository root, after building libpathos.a into build/):
+ *   cc -O2 -std=c11 -fopenmp -Iinclude bench/newsemp_cv.c build/libpathos.a \
+ *      $(pkg-config --libs libutf8proc openblas libcjson) -lxgboost -lm -o build/newsemp_cv
+ * Run:
+ *   build/newsemp_cv [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE]
+ * Prints one line per target; --preds writes row,fold,target,y,pred,lo,hi as CSV. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pathos/newsemp.h"
+
+int main(int argc, char **argv)
+{
+    pth_newsemp_options o;
+    pth_newsemp_options_default(&o);
+    o.vader_path = "data/lexicons/vader/vader_lexicon.txt";
+    o.afinn_dir = "data/lexicons/afinn";
+    size_t rows = 0;
+    const char *preds = NULL, *data = "data/newsemp/messages.csv";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--grouped"))
+            o.grouped = 1;
+        else if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+            rows = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--folds") && i + 1 < argc)
+            o.folds = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            o.seed = (uint32_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--preds") && i + 1 < argc)
+            preds = argv[++i];
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
+        else if (!strcmp(argv[i], "--no-lexicon"))
+            o.vader_path = o.afinn_dir = NULL;
+        else {
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon]\n", argv[0]);
+            return 2;
+        }
+    }
+    pth_error err = {0};
+    pth_newsemp d;
+    if (pth_newsemp_load(data, rows, &d, &err) != PTH_OK) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return 1;
+    }
+    pth_newsemp_result r;
+    if (pth_newsemp_cv(&d, &o, &r, &err) != PTH_OK) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        pth_newsemp_free(&d);
+        return 1;
+    }
+    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s\n", d.n, o.folds,
+           o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s);
+    const char *names[2] = {"empathy", "distress"};
+    for (int t = 0; t < 2; t++) {
+        const pth_newsemp_metrics *m = &r.target[t];
+        printf("%-8s r %.3f (pooled %.3f)  spearman %.3f  MAE %.3f | 90%% normalised: coverage %.3f width %.2f "
+               "spearman(width,|err|) %.3f | constant: coverage %.3f width %.2f | alpha %.2f w_dense %.2f\n",
+               names[t], m->pearson, m->pearson_pooled, m->spearman, m->mae, m->coverage, m->mean_width,
+               m->width_error_spearman, m->coverage_const, m->mean_width_const, m->mean_alpha, m->mean_dense_weight);
+    }
+    if (preds) {
+        FILE *f = fopen(preds, "w");
+        if (f) {
+            fprintf(f, "row,message_id,fold,target,y,pred,lo,hi\n");
+            for (size_t i = 0; i < d.n; i++)
+                for (int t = 0; t < 2; t++)
+                    fprintf(f, "%zu,%s,%d,%s,%.4f,%.6f,%.6f,%.6f\n", i, d.message_id[i], r.fold[i], names[t],
+                            t ? d.distress[i] : d.empathy[i], r.pred[i * 2 + t], r.lo[i * 2 + t], r.hi[i * 2 + t]);
+            fclose(f);
+        }
+    }
+    pth_newsemp_result_free(&r);
+    pth_newsemp_free(&d);
+    return 0;
+}

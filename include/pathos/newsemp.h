@@ -1,0 +1,107 @@
+/* NewsEmp (Buechel et al., EMNLP 2018): empathy and distress regression from essays, with
+ * cross-validation grouped by writer and conformal prediction intervals.
+ *
+ * Model (per outer training fold; nothing is fitted on test rows, idf included):
+ *   features  TF-IDF hashed word 1-2-grams and char_wb 3-5-grams (sublinear tf, smooth idf,
+ *             each block L2-normalised), plus 36 dense features (VADER and AFINN lexicon
+ *             features, document statistics) standardised with training-fold statistics.
+ *   learner   kernel ridge with a linear kernel K = K_word + K_char + w K_dense (exactly
+ *             ridge regression on the weighted feature concatenation, with an unpenalised
+ *             intercept), solved by Cholesky of the centred n x n Gram matrix.
+ *   tuning    (alpha, w) per target by inner k-fold CV (grouped by writer when the outer
+ *             split is) on the training fold only, minimising MSE.
+ *   intervals normalised cross-conformal: the inner-CV out-of-fold residuals r_i give a
+ *             difficulty model sigma(x) (kernel ridge on |r|, same kernel) whose out-of-fold
+ *             values give scores s_i = r_i / sigma_-k(x_i); the interval for a test essay
+ *             is yhat(x) +- q sigma(x), q = the ceil((m+1)(1-a))-th smallest s_i.  This is
+ *             the K-fold analogue of split conformal (like CV+), so coverage is close to but
+ *             not guaranteed at 1-a; the result reports it.  Constant-width intervals from
+ *             the unnormalised residuals are reported alongside.
+ *
+ * Fold assignment (reproducible outside pathos, e.g. in bench/newsemp_sklearn.py):
+ *   plain:   fold(row)  = murmur3_32(message_id, seed) mod k
+ *   grouped: fold(row)  = murmur3_32(response_id, seed) mod k   (no writer in two folds)
+ *   inner:   fold'(row) = murmur3_32(key, seed + 1 + outer fold) mod k_inner, key as above.
+ * murmur3_32 = pth_murmur3_32 = sklearn.utils.murmurhash3_32(key, seed, positive=True). */
+#ifndef PATHOS_NEWSEMP_H
+#define PATHOS_NEWSEMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pathos/error.h"
+#include "pathos/text.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    size_t n;
+    char **message_id, **writer, **essay; /* n strings each */
+    double *empathy, *distress;           /* n values, 1..7 */
+} pth_newsemp;
+
+/* Reads messages.csv (columns message_id, response_id, empathy, distress, essay).
+ * max_rows > 0 keeps only the first max_rows essays. */
+int pth_newsemp_load(const char *path, size_t max_rows, pth_newsemp *d, pth_error *err);
+void pth_newsemp_free(pth_newsemp *d);
+
+/* Fold of every row under the rule above; folds[i] in 0..k-1. */
+void pth_newsemp_folds(const pth_newsemp *d, int grouped, size_t k, uint32_t seed, int *folds);
+
+typedef struct {
+    size_t folds;        /* outer folds (default 10) */
+    size_t inner_folds;  /* inner folds for tuning and conformal scores (default 5) */
+    int grouped;         /* 1: folds grouped by writer (response_id) */
+    uint32_t seed;       /* fold seed (default 0) */
+    double miscoverage;  /* interval level 1 - miscoverage (default 0.1) */
+    pth_hash_options hash;      /* default: 2^18 word + 2^18 char buckets */
+    const char *vader_path;     /* NULL: no VADER features (zeros) */
+    const char *afinn_dir;      /* directory with AFINN-en-165.txt, AFINN-emoticon-8.txt; NULL: none */
+    const double *alphas;       /* ridge grid (NULL: 0.25 .. 16, 7 values) */
+    size_t n_alphas;
+    const double *dense_weights; /* grid for w (NULL: {0, 0.3, 1}) */
+    size_t n_dense_weights;
+} pth_newsemp_options;
+
+void pth_newsemp_options_default(pth_newsemp_options *o);
+
+enum { PTH_NEWSEMP_EMPATHY = 0, PTH_NEWSEMP_DISTRESS = 1 };
+
+typedef struct {
+    double pearson;       /* mean over outer folds of the per-fold Pearson r (primary) */
+    double pearson_pooled; /* Pearson r of all out-of-fold predictions */
+    double spearman;      /* mean per-fold Spearman rho */
+    double mae;           /* mean absolute error, pooled */
+    double coverage;      /* normalised conformal intervals: fraction of y inside */
+    double mean_width;
+    double width_error_spearman; /* Spearman(width, |error|) over all test rows */
+    double coverage_const; /* constant-width cross-conformal intervals */
+    double mean_width_const;
+    double mean_alpha;    /* mean selected alpha over folds */
+    double mean_dense_weight;
+} pth_newsemp_metrics;
+
+typedef struct {
+    size_t n;
+    pth_newsemp_metrics target[2]; /* PTH_NEWSEMP_EMPATHY, PTH_NEWSEMP_DISTRESS */
+    double *pred, *lo, *hi;        /* n x 2 (row-major: empathy, distress) */
+    int *fold;                     /* n */
+    double seconds;                /* wall time of the CV */
+    double featurize_docs_per_s;   /* tokenize + hash throughput */
+} pth_newsemp_result;
+
+int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_result *r, pth_error *err);
+void pth_newsemp_result_free(pth_newsemp_result *r);
+
+/* Statistics used above (NaN when undefined, e.g. constant input). */
+double pth_text_pearson(const double *x, const double *y, size_t n);
+double pth_text_spearman(const double *x, const double *y, size_t n); /* average ranks for ties */
+/* The ceil((n+1)(1-a))-th smallest score (+inf when that exceeds n). scores is not modified. */
+double pth_conformal_quantile(const double *scores, size_t n, double miscoverage);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,839 @@
+/* NewsEmp empathy / distress regression with grouped CV and conformal intervals
+ * (see pathos/newsemp.h for the model and the fold rule). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pathos/newsemp.h"
+#include "pathos/table.h"
+
+/* LAPACK (OpenBLAS): Cholesky factorisation and solve. */
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b,
+                    const int *ldb, int *info);
+
+#define NDENSE (2 * PTH_LEX_NFEAT + PTH_DOCSTAT_NFEAT)
+#define NT 2
+
+/* ---------------------------------------------------------------------------------- */
+/* Statistics                                                                          */
+
+double pth_text_pearson(const double *x, const double *y, size_t n)
+{
+    if (n < 2)
+        return NAN;
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= (double)n;
+    my /= (double)n;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = x[i] - mx, b = y[i] - my;
+        sxy += a * b;
+        sxx += a * a;
+        syy += b * b;
+    }
+    if (sxx <= 0 || syy <= 0)
+        return NAN;
+    return sxy / sqrt(sxx * syy);
+}
+
+typedef struct {
+    double v;
+    size_t i;
+} vi_pair;
+
+static int cmp_vi(const void *a, const void *b)
+{
+    double x = ((const vi_pair *)a)->v, y = ((const vi_pair *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* Average ranks (1-based) with ties sharing their mean rank. */
+static int ranks(const double *x, size_t n, double *r)
+{
+    vi_pair *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        p[i].v = x[i];
+        p[i].i = i;
+    }
+    qsort(p, n, sizeof *p, cmp_vi);
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && p[b].v == p[a].v)
+            b++;
+        double rank = 0.5 * (double)(a + 1 + b);
+        for (size_t k = a; k < b; k++)
+            r[p[k].i] = rank;
+        a = b;
+    }
+    free(p);
+    return 0;
+}
+
+double pth_text_spearman(const double *x, const double *y, size_t n)
+{
+    double *rx = malloc((2 * n + 1) * sizeof *rx);
+    if (!rx)
+        return NAN;
+    double *ry = rx + n;
+    double s = NAN;
+    if (ranks(x, n, rx) == 0 && ranks(y, n, ry) == 0)
+        s = pth_text_pearson(rx, ry, n);
+    free(rx);
+    return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double pth_conformal_quantile(const double *scores, size_t n, double miscoverage)
+{
+    double kk = ceil((double)(n + 1) * (1.0 - miscoverage));
+    if (n == 0 || kk > (double)n)
+        return INFINITY;
+    if (kk < 1)
+        kk = 1;
+    double *c = malloc(n * sizeof *c);
+    if (!c)
+        return NAN;
+    memcpy(c, scores, n * sizeof *c);
+    qsort(c, n, sizeof *c, cmp_double);
+    double q = c[(size_t)kk - 1];
+    free(c);
+    return q;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Data                                                                                */
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s ? s : "");
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s ? s : "", n + 1);
+    return d;
+}
+
+void pth_newsemp_free(pth_newsemp *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->message_id)
+            free(d->message_id[i]);
+        if (d->writer)
+            free(d->writer[i]);
+        if (d->essay)
+            free(d->essay[i]);
+    }
+    free(d->message_id);
+    free(d->writer);
+    free(d->essay);
+    free(d->empathy);
+    free(d->distress);
+    memset(d, 0, sizeof *d);
+}
+
+int pth_newsemp_load(const char *path, size_t max_rows, pth_newsemp *d, pth_error *err)
+{
+    memset(d, 0, sizeof *d);
+    pth_csv_options co = {0};
+    co.keep_text = 1;
+    pth_table t;
+    int rc = pth_csv_read(path, &co, &t, err);
+    if (rc)
+        return rc;
+    const char *names[5] = {"message_id", "response_id", "empathy", "distress", "essay"};
+    long col[5];
+    for (int k = 0; k < 5; k++) {
+        col[k] = pth_table_find(&t, names[k]);
+        if (col[k] < 0) {
+            pth_table_free(&t);
+            return pth_fail(err, PTH_ERR_PARSE, "%s: missing column '%s'", path, names[k]);
+        }
+    }
+    for (int k = 2; k <= 3; k++)
+        if (t.cols[col[k]].type != PTH_COL_NUMERIC) {
+            rc = pth_fail(err, PTH_ERR_PARSE, "%s:%zu: column '%s': expected a number, found '%s'", path,
+                          t.cols[col[k]].bad_line, names[k], t.cols[col[k]].bad_value);
+            pth_table_free(&t);
+            return rc;
+        }
+    size_t n = max_rows && max_rows < t.nrows ? max_rows : t.nrows;
+    d->message_id = calloc(n + 1, sizeof *d->message_id);
+    d->writer = calloc(n + 1, sizeof *d->writer);
+    d->essay = calloc(n + 1, sizeof *d->essay);
+    d->empathy = malloc((n + 1) * sizeof *d->empathy);
+    d->distress = malloc((n + 1) * sizeof *d->distress);
+    d->n = n;
+    if (!d->message_id || !d->writer || !d->essay || !d->empathy || !d->distress)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory loading %s", path);
+    for (size_t i = 0; i < n && !rc; i++) {
+        d->message_id[i] = dupstr(pth_table_cell_text(&t, i, (size_t)col[0]));
+        d->writer[i] = dupstr(pth_table_cell_text(&t, i, (size_t)col[1]));
+        d->essay[i] = dupstr(pth_table_cell_text(&t, i, (size_t)col[4]));
+        d->empathy[i] = t.cols[col[2]].num[i];
+        d->distress[i] = t.cols[col[3]].num[i];
+        if (!d->message_id[i] || !d->writer[i] || !d->essay[i])
+            rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory loading %s", path);
+        else if (!isfinite(d->empathy[i]) || !isfinite(d->distress[i]))
+            rc = pth_fail(err, PTH_ERR_PARSE, "%s:%zu: missing empathy or distress", path, t.row_line[i]);
+    }
+    pth_table_free(&t);
+    if (rc)
+        pth_newsemp_free(d);
+    return rc;
+}
+
+static uint32_t fold_of(const char *key, uint32_t seed, size_t k)
+{
+    return (uint32_t)(pth_murmur3_32(key, strlen(key), seed) % (uint32_t)k);
+}
+
+void pth_newsemp_folds(const pth_newsemp *d, int grouped, size_t k, uint32_t seed, int *folds)
+{
+    for (size_t i = 0; i < d->n; i++)
+        folds[i] = (int)fold_of(grouped ? d->writer[i] : d->message_id[i], seed, k);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Features                                                                            */
+
+void pth_newsemp_options_default(pth_newsemp_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->folds = 10;
+    o->inner_folds = 5;
+    o->grouped = 0;
+    o->seed = 0;
+    o->miscoverage = 0.1;
+    pth_hash_options_default(&o->hash);
+}
+
+static int load_lexicons(const pth_newsemp_options *o, pth_lexicon **vader, pth_lexicon **afinn, pth_error *err)
+{
+    *vader = *afinn = NULL;
+    int rc = PTH_OK;
+    if (o->vader_path)
+        rc = pth_lexicon_load(vader, o->vader_path, PTH_LEX_VADER, NULL, err);
+    if (!rc && o->afinn_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/AFINN-en-165.txt", o->afinn_dir);
+        rc = pth_lexicon_load(afinn, path, PTH_LEX_AFINN, NULL, err);
+        snprintf(path, sizeof path, "%s/AFINN-emoticon-8.txt", o->afinn_dir);
+        if (!rc)
+            rc = pth_lexicon_load(afinn, path, PTH_LEX_AFINN, NULL, err);
+    }
+    return rc;
+}
+
+/* Dense block (n x NDENSE): VADER features, AFINN features, document statistics. */
+static int dense_features(const pth_newsemp *d, const pth_lexicon *vader, const pth_lexicon *afinn, double *D)
+{
+    int failed = 0;
+#pragma omp parallel
+    {
+        pth_tokens t = {0};
+#pragma omp for schedule(dynamic, 16)
+        for (long long i = 0; i < (long long)d->n; i++) {
+            double *row = D + (size_t)i * NDENSE;
+            const char *s = d->essay[i];
+            if (pth_tokenize(s, strlen(s), NULL, &t, NULL) != PTH_OK) {
+#pragma omp atomic write
+                failed = 1;
+                continue;
+            }
+            pth_lexicon_features(vader, &t, row);
+            pth_lexicon_features(afinn, &t, row + PTH_LEX_NFEAT);
+            pth_doc_stats(&t, row + 2 * PTH_LEX_NFEAT);
+        }
+        pth_tokens_free(&t);
+    }
+    return failed ? -1 : 0;
+}
+
+/* Linear kernels of the two TF-IDF blocks over all rows: Kw = Xw Xw^T, Kc = Xc Xc^T.
+ * Each row is scattered into a dense vector over the columns that occur (a few hundred
+ * thousand of the 2^21, so it stays cache-resident) and dotted with every earlier row. */
+static int gram_blocks(const pth_csr *X, size_t split, double *Kw, double *Kc)
+{
+    size_t N = X->nrows, nnz = X->indptr[N];
+    int32_t *map = malloc((X->ncols ? X->ncols : 1) * sizeof *map);
+    uint32_t *cidx = malloc((nnz ? nnz : 1) * sizeof *cidx);
+    size_t *rsplit = malloc((N ? N : 1) * sizeof *rsplit);
+    if (!map || !cidx || !rsplit) {
+        free(map);
+        free(cidx);
+        free(rsplit);
+        return -1;
+    }
+    for (size_t j = 0; j < X->ncols; j++)
+        map[j] = -1;
+    for (size_t k = 0; k < nnz; k++)
+        map[X->indices[k]] = 0;
+    size_t dact = 0;
+    for (size_t j = 0; j < X->ncols; j++)
+        if (map[j] == 0)
+            map[j] = (int32_t)dact++;
+    for (size_t k = 0; k < nnz; k++)
+        cidx[k] = (uint32_t)map[X->indices[k]];
+    for (size_t i = 0; i < N; i++) {
+        size_t k = X->indptr[i];
+        while (k < X->indptr[i + 1] && X->indices[k] < split)
+            k++;
+        rsplit[i] = k;
+    }
+    free(map);
+    int failed = 0;
+#pragma omp parallel
+    {
+        float *dense = calloc(dact + 1, sizeof *dense);
+        if (!dense) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (long long ii = 0; ii < (long long)N; ii++) {
+            size_t i = (size_t)ii;
+            if (!dense)
+                continue;
+            for (size_t k = X->indptr[i]; k < X->indptr[i + 1]; k++)
+                dense[cidx[k]] = X->data[k];
+            for (size_t j = 0; j <= i; j++) {
+                double sw = 0, sc = 0;
+                for (size_t k = X->indptr[j]; k < rsplit[j]; k++)
+                    sw += (double)X->data[k] * dense[cidx[k]];
+                for (size_t k = rsplit[j]; k < X->indptr[j + 1]; k++)
+                    sc += (double)X->data[k] * dense[cidx[k]];
+                Kw[i * N + j] = Kw[j * N + i] = sw;
+                Kc[i * N + j] = Kc[j * N + i] = sc;
+            }
+            for (size_t k = X->indptr[i]; k < X->indptr[i + 1]; k++)
+                dense[cidx[k]] = 0.0f;
+        }
+        free(dense);
+    }
+    free(cidx);
+    free(rsplit);
+    return failed ? -1 : 0;
+}
+
+/* Kd = Z Z^T / NDENSE with Z the dense block standardised by training-row statistics. */
+static void dense_kernel(const double *D, size_t N, const size_t *tr, size_t m, double *Kd)
+{
+    double mean[NDENSE] = {0}, sd[NDENSE] = {0};
+    for (size_t a = 0; a < m; a++)
+        for (int f = 0; f < NDENSE; f++)
+            mean[f] += D[tr[a] * NDENSE + (size_t)f];
+    for (int f = 0; f < NDENSE; f++)
+        mean[f] /= (double)m;
+    for (size_t a = 0; a < m; a++)
+        for (int f = 0; f < NDENSE; f++) {
+            double v = D[tr[a] * NDENSE + (size_t)f] - mean[f];
+            sd[f] += v * v;
+        }
+    for (int f = 0; f < NDENSE; f++)
+        sd[f] = sqrt(sd[f] / (double)m);
+    double *Z = malloc(N * NDENSE * sizeof *Z);
+    if (!Z) {
+        memset(Kd, 0, N * N * sizeof *Kd);
+        return;
+    }
+    for (size_t i = 0; i < N; i++)
+        for (int f = 0; f < NDENSE; f++) {
+            double v = sd[f] > 1e-12 ? (D[i * NDENSE + (size_t)f] - mean[f]) / sd[f] : 0.0;
+            /* Clip extreme z-scores so one odd essay cannot dominate the kernel. */
+            Z[i * NDENSE + (size_t)f] = v > 5 ? 5 : (v < -5 ? -5 : v);
+        }
+#pragma omp parallel for schedule(dynamic, 16)
+    for (long long ii = 0; ii < (long long)N; ii++) {
+        size_t i = (size_t)ii;
+        for (size_t j = 0; j <= i; j++) {
+            double s = 0;
+            for (int f = 0; f < NDENSE; f++)
+                s += Z[i * NDENSE + (size_t)f] * Z[j * NDENSE + (size_t)f];
+            Kd[i * N + j] = Kd[j * N + i] = s / NDENSE;
+        }
+    }
+    free(Z);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Kernel ridge with an unpenalised intercept                                          */
+
+typedef struct {
+    double *A, *r, *B;
+    size_t cap;
+} kr_work;
+
+static void kr_work_free(kr_work *w)
+{
+    free(w->A);
+    free(w->r);
+    free(w->B);
+    memset(w, 0, sizeof *w);
+}
+
+/* Fits on rows tr[0..m) of the N x N kernel K and predicts rows te[0..q).
+ * Y: T columns of m targets; pred: T columns of q predictions.
+ * Centring the kernel (H K H) is ridge on centred features; the intercept is ybar - c with
+ * c = sum_j a_j rowmean_j, because the dual weights a sum to zero. */
+static int kr_fit_predict(const double *K, size_t N, const size_t *tr, size_t m, const size_t *te, size_t q,
+                          const double *Y, size_t T, double alpha, double *pred, kr_work *w)
+{
+    if (m > w->cap) {
+        free(w->A);
+        free(w->r);
+        free(w->B);
+        w->A = malloc(m * m * sizeof *w->A);
+        w->r = malloc(m * sizeof *w->r);
+        w->B = malloc(m * 4 * sizeof *w->B);
+        w->cap = m;
+        if (!w->A || !w->r || !w->B) {
+            kr_work_free(w);
+            return -1;
+        }
+    }
+    if (T > 4)
+        return -1;
+    double g = 0;
+    for (size_t i = 0; i < m; i++) {
+        const double *Ki = K + tr[i] * N;
+        double s = 0;
+        for (size_t j = 0; j < m; j++)
+            s += Ki[tr[j]];
+        w->r[i] = s / (double)m;
+        g += w->r[i];
+    }
+    g /= (double)m;
+    for (size_t i = 0; i < m; i++) {
+        const double *Ki = K + tr[i] * N;
+        double *Ai = w->A + i * m;
+        for (size_t j = 0; j < m; j++)
+            Ai[j] = Ki[tr[j]] - w->r[i] - w->r[j] + g;
+        Ai[i] += alpha;
+    }
+    int n = (int)m, info = 0, nrhs = (int)T;
+    dpotrf_("L", &n, w->A, &n, &info);
+    if (info != 0)
+        return -1;
+    double ybar[4];
+    for (size_t t = 0; t < T; t++) {
+        double s = 0;
+        for (size_t i = 0; i < m; i++)
+            s += Y[t * m + i];
+        ybar[t] = s / (double)m;
+        for (size_t i = 0; i < m; i++)
+            w->B[t * m + i] = Y[t * m + i] - ybar[t];
+    }
+    dpotrs_("L", &n, &nrhs, w->A, &n, w->B, &n, &info);
+    if (info != 0)
+        return -1;
+    for (size_t t = 0; t < T; t++) {
+        const double *a = w->B + t * m;
+        double c = 0;
+        for (size_t j = 0; j < m; j++)
+            c += a[j] * w->r[j];
+        for (size_t v = 0; v < q; v++) {
+            const double *Kv = K + te[v] * N;
+            double s = 0;
+            for (size_t j = 0; j < m; j++)
+                s += a[j] * Kv[tr[j]];
+            pred[t * q + v] = ybar[t] + s - c;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Cross-validation                                                                    */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void pth_newsemp_result_free(pth_newsemp_result *r)
+{
+    if (!r)
+        return;
+    free(r->pred);
+    free(r->lo);
+    free(r->hi);
+    free(r->fold);
+    memset(r, 0, sizeof *r);
+}
+
+static const double DEFAULT_ALPHAS[] = {0.25, 0.5, 1, 2, 4, 8, 16};
+static const double DEFAULT_DENSE_W[] = {0, 0.3, 1};
+
+/* Everything one outer fold needs. */
+typedef struct {
+    const pth_newsemp *d;
+    const pth_newsemp_options *o;
+    size_t N;
+    const double *alphas, *dws;
+    size_t na, nw;
+    double *Kw, *Kc, *Kd, *K; /* N x N */
+    kr_work kw;
+} cv_ctx;
+
+static void combine_kernel(cv_ctx *c, double dw)
+{
+    size_t NN = c->N * c->N;
+    for (size_t k = 0; k < NN; k++)
+        c->K[k] = c->Kw[k] + c->Kc[k] + dw * c->Kd[k];
+}
+
+static double target_value(const pth_newsemp *d, size_t t, size_t i)
+{
+    return t == 0 ? d->empathy[i] : d->distress[i];
+}
+
+/* Splits positions 0..m-1 of the training rows into inner fold k's train / validation. */
+static void inner_split(const int *ifold, size_t m, int k, const size_t *tr, size_t *itr, size_t *ni, size_t *iva,
+                        size_t *nv, size_t *pos_va)
+{
+    *ni = *nv = 0;
+    for (size_t a = 0; a < m; a++) {
+        if (ifold[a] == k) {
+            pos_va[*nv] = a;
+            iva[(*nv)++] = tr[a];
+        } else {
+            itr[(*ni)++] = tr[a];
+        }
+    }
+}
+
+/* One outer fold: tune, fit, predict, build intervals.  Writes pred/lo/hi for test rows. */
+static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, int outer, double *pred,
+                    double *lo, double *hi, double *lo_c, double *hi_c, double *chosen)
+{
+    const pth_newsemp *d = c->d;
+    const pth_newsemp_options *o = c->o;
+    size_t K = o->inner_folds, na = c->na, nw = c->nw;
+    int *ifold = malloc(m * sizeof *ifold);
+    size_t *itr = malloc(m * sizeof *itr), *iva = malloc(m * sizeof *iva), *pva = malloc(m * sizeof *pva);
+    double *Yi = malloc(2 * m * sizeof *Yi), *pv = malloc(2 * m * sizeof *pv);
+    double *oof = calloc(nw * na * NT * m, sizeof *oof); /* [w][a][t][pos] */
+    double *Ytr = malloc(2 * m * sizeof *Ytr), *ptest = malloc(2 * q * sizeof *ptest);
+    double *score = malloc(m * sizeof *score), *sig = malloc(m * sizeof *sig), *res = malloc(m * sizeof *res);
+    int rc = (!ifold || !itr || !iva || !pva || !Yi || !pv || !oof || !Ytr || !ptest || !score || !sig || !res) ? -1 : 0;
+    for (size_t a = 0; a < m && !rc; a++)
+        ifold[a] = (int)fold_of(o->grouped ? d->writer[tr[a]] : d->message_id[tr[a]], o->seed + 1u + (uint32_t)outer,
+                                K);
+    /* Inner CV over the (dense weight, alpha) grid; both targets share each factorisation. */
+    for (size_t wi = 0; wi < nw && !rc; wi++) {
+        combine_kernel(c, c->dws[wi]);
+        for (int k = 0; k < (int)K && !rc; k++) {
+            size_t ni, nv;
+            inner_split(ifold, m, k, tr, itr, &ni, iva, &nv, pva);
+            if (nv == 0 || ni < 2)
+                continue;
+            for (size_t t = 0; t < NT; t++)
+                for (size_t a = 0; a < ni; a++)
+                    Yi[t * ni + a] = target_value(d, t, itr[a]);
+            for (size_t ai = 0; ai < na && !rc; ai++) {
+                rc = kr_fit_predict(c->K, c->N, itr, ni, iva, nv, Yi, NT, c->alphas[ai], pv, &c->kw);
+                for (size_t t = 0; t < NT && !rc; t++)
+                    for (size_t v = 0; v < nv; v++)
+                        oof[((wi * na + ai) * NT + t) * m + pva[v]] = pv[t * nv + v];
+            }
+        }
+    }
+    for (size_t t = 0; t < NT && !rc; t++) {
+        /* Select (w, alpha) by inner-CV mean squared error. */
+        size_t bw = 0, ba = 0;
+        double best = INFINITY;
+        for (size_t wi = 0; wi < nw; wi++)
+            for (size_t ai = 0; ai < na; ai++) {
+                const double *p = oof + ((wi * na + ai) * NT + t) * m;
+                double mse = 0;
+                for (size_t a = 0; a < m; a++) {
+                    double e = target_value(d, t, tr[a]) - p[a];
+                    mse += e * e;
+                }
+                if (mse < best) {
+                    best = mse;
+                    bw = wi;
+                    ba = ai;
+                }
+            }
+        double alpha = c->alphas[ba];
+        chosen[t * 2] = alpha;
+        chosen[t * 2 + 1] = c->dws[bw];
+        combine_kernel(c, c->dws[bw]);
+        const double *p = oof + ((bw * na + ba) * NT + t) * m;
+        double rmean = 0;
+        for (size_t a = 0; a < m; a++) {
+            res[a] = fabs(target_value(d, t, tr[a]) - p[a]);
+            rmean += res[a];
+        }
+        rmean /= (double)m;
+        /* sigma floor: keeps scores finite where the difficulty model predicts ~0. */
+        double floor_s = 0.25 * rmean;
+        /* Out-of-fold difficulty: sigma_-k trained on the residuals of the other inner folds. */
+        for (int k = 0; k < (int)K && !rc; k++) {
+            size_t ni, nv;
+            inner_split(ifold, m, k, tr, itr, &ni, iva, &nv, pva);
+            if (nv == 0 || ni < 2)
+                continue;
+            size_t b = 0;
+            for (size_t a = 0; a < m; a++)
+                if (ifold[a] != k)
+                    Yi[b++] = res[a];
+            rc = kr_fit_predict(c->K, c->N, itr, ni, iva, nv, Yi, 1, alpha, pv, &c->kw);
+            for (size_t v = 0; v < nv && !rc; v++)
+                sig[pva[v]] = pv[v] > floor_s ? pv[v] : floor_s;
+        }
+        if (rc)
+            break;
+        for (size_t a = 0; a < m; a++)
+            score[a] = res[a] / sig[a];
+        double qn = pth_conformal_quantile(score, m, o->miscoverage);
+        double qc = pth_conformal_quantile(res, m, o->miscoverage);
+        /* Final fit on the whole training fold: target and |residual| share the factorisation. */
+        for (size_t a = 0; a < m; a++) {
+            Ytr[a] = target_value(d, t, tr[a]);
+            Ytr[m + a] = res[a];
+        }
+        rc = kr_fit_predict(c->K, c->N, tr, m, te, q, Ytr, 2, alpha, ptest, &c->kw);
+        for (size_t v = 0; v < q && !rc; v++) {
+            double yhat = ptest[v], s = ptest[q + v] > floor_s ? ptest[q + v] : floor_s;
+            pred[v * NT + t] = yhat;
+            /* Intervals are clipped to the 1..7 rating scale (coverage is unaffected). */
+            lo[v * NT + t] = fmax(1.0, yhat - qn * s);
+            hi[v * NT + t] = fmin(7.0, yhat + qn * s);
+            lo_c[v * NT + t] = fmax(1.0, yhat - qc);
+            hi_c[v * NT + t] = fmin(7.0, yhat + qc);
+        }
+    }
+    free(ifold);
+    free(itr);
+    free(iva);
+    free(pva);
+    free(Yi);
+    free(pv);
+    free(oof);
+    free(Ytr);
+    free(ptest);
+    free(score);
+    free(sig);
+    free(res);
+    return rc;
+}
+
+/* TF-IDF fitted on the training rows, applied to all rows; then the block kernels. */
+static int fold_kernels(cv_ctx *c, const pth_csr *counts, const pth_hash_options *ho, const size_t *tr, size_t m,
+                        const double *D, pth_error *err)
+{
+    pth_csr Xtr, Xall;
+    size_t bs[3];
+    size_t nb = pth_hash_blocks(ho, bs);
+    int rc = pth_csr_select_rows(counts, tr, m, &Xtr, err);
+    if (rc)
+        return rc;
+    pth_tfidf tf;
+    rc = pth_tfidf_fit(&tf, &Xtr, NULL, bs, nb, err);
+    pth_csr_free(&Xtr);
+    if (rc)
+        return rc;
+    size_t *all = malloc(c->N * sizeof *all);
+    if (!all) {
+        pth_tfidf_free(&tf);
+        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < c->N; i++)
+        all[i] = i;
+    rc = pth_csr_select_rows(counts, all, c->N, &Xall, err);
+    free(all);
+    if (!rc)
+        rc = pth_tfidf_transform(&tf, &Xall, err);
+    pth_tfidf_free(&tf);
+    if (!rc && gram_blocks(&Xall, ho->word_bits ? bs[1] : 0, c->Kw, c->Kc) != 0)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing the kernel");
+    pth_csr_free(&Xall);
+    if (!rc)
+        dense_kernel(D, c->N, tr, m, c->Kd);
+    return rc;
+}
+
+static void summarise(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_result *r,
+                      const double *lo_c, const double *hi_c, const double *chosen)
+{
+    size_t n = d->n, K = o->folds;
+    double *x = malloc((4 * n + 1) * sizeof *x);
+    if (!x)
+        return;
+    double *y = x + n, *wdt = y + n, *er = wdt + n;
+    for (size_t t = 0; t < NT; t++) {
+        pth_newsemp_metrics *mt = &r->target[t];
+        double sr = 0, ss = 0;
+        size_t nf = 0;
+        for (size_t f = 0; f < K; f++) {
+            size_t q = 0;
+            for (size_t i = 0; i < n; i++)
+                if (r->fold[i] == (int)f) {
+                    x[q] = r->pred[i * NT + t];
+                    y[q++] = target_value(d, t, i);
+                }
+            if (q < 3)
+                continue;
+            sr += pth_text_pearson(x, y, q);
+            ss += pth_text_spearman(x, y, q);
+            nf++;
+        }
+        mt->pearson = nf ? sr / (double)nf : NAN;
+        mt->spearman = nf ? ss / (double)nf : NAN;
+        double mae = 0, cov = 0, wid = 0, covc = 0, widc = 0;
+        for (size_t i = 0; i < n; i++) {
+            double yi = target_value(d, t, i), p = r->pred[i * NT + t];
+            x[i] = p;
+            y[i] = yi;
+            mae += fabs(yi - p);
+            cov += yi >= r->lo[i * NT + t] && yi <= r->hi[i * NT + t];
+            wdt[i] = r->hi[i * NT + t] - r->lo[i * NT + t];
+            er[i] = fabs(yi - p);
+            wid += wdt[i];
+            covc += yi >= lo_c[i * NT + t] && yi <= hi_c[i * NT + t];
+            widc += hi_c[i * NT + t] - lo_c[i * NT + t];
+        }
+        mt->pearson_pooled = pth_text_pearson(x, y, n);
+        mt->mae = mae / (double)n;
+        mt->coverage = cov / (double)n;
+        mt->mean_width = wid / (double)n;
+        mt->coverage_const = covc / (double)n;
+        mt->mean_width_const = widc / (double)n;
+        mt->width_error_spearman = pth_text_spearman(wdt, er, n);
+        double sa = 0, sw = 0;
+        for (size_t f = 0; f < K; f++) {
+            sa += chosen[(f * NT + t) * 2];
+            sw += chosen[(f * NT + t) * 2 + 1];
+        }
+        mt->mean_alpha = sa / (double)K;
+        mt->mean_dense_weight = sw / (double)K;
+    }
+    free(x);
+}
+
+static int check_options(const pth_newsemp *d, const pth_newsemp_options *o, pth_error *err)
+{
+    if (o->folds < 2 || o->folds > 100 || o->inner_folds < 2 || o->inner_folds > 100)
+        return pth_fail(err, PTH_ERR_INVALID, "folds must be 2..100 (outer %zu, inner %zu)", o->folds,
+                        o->inner_folds);
+    if (!(o->miscoverage > 0 && o->miscoverage < 1))
+        return pth_fail(err, PTH_ERR_INVALID, "miscoverage must be in (0, 1), got %g", o->miscoverage);
+    if (d->n < o->folds * 4)
+        return pth_fail(err, PTH_ERR_INVALID, "%zu essays are too few for %zu folds", d->n, o->folds);
+    if (d->n > 20000)
+        return pth_fail(err, PTH_ERR_UNSUPPORTED, "%zu essays: the exact kernel solver is limited to 20000", d->n);
+    return PTH_OK;
+}
+
+int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_result *r, pth_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_options(d, o, err);
+    if (rc)
+        return rc;
+    double t0 = now_s();
+    size_t N = d->n;
+    cv_ctx c = {d, o, N, o->alphas ? o->alphas : DEFAULT_ALPHAS, o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W,
+                o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS,
+                o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W,
+                NULL, NULL, NULL, NULL, {0}};
+    if (c.na == 0 || c.nw == 0)
+        return pth_fail(err, PTH_ERR_INVALID, "empty alpha or dense-weight grid");
+    pth_lexicon *vader = NULL, *afinn = NULL;
+    pth_csr counts = {0};
+    double *D = malloc(N * NDENSE * sizeof *D), *lo_c = malloc(N * NT * sizeof *lo_c);
+    double *hi_c = malloc(N * NT * sizeof *hi_c), *chosen = calloc(o->folds * NT * 2, sizeof *chosen);
+    /* Per-fold outputs in test-row order: pred, lo, hi, lo_c, hi_c (q x NT each). */
+    double *scratch = malloc(5 * N * NT * sizeof *scratch);
+    size_t *tr = malloc(N * sizeof *tr), *te = malloc(N * sizeof *te);
+    r->pred = malloc(N * NT * sizeof *r->pred);
+    r->lo = malloc(N * NT * sizeof *r->lo);
+    r->hi = malloc(N * NT * sizeof *r->hi);
+    r->fold = malloc(N * sizeof *r->fold);
+    r->n = N;
+    c.Kw = malloc(N * N * sizeof *c.Kw);
+    c.Kc = malloc(N * N * sizeof *c.Kc);
+    c.Kd = malloc(N * N * sizeof *c.Kd);
+    c.K = malloc(N * N * sizeof *c.K);
+    if (!D || !lo_c || !hi_c || !chosen || !scratch || !tr || !te || !r->pred || !r->lo || !r->hi || !r->fold ||
+        !c.Kw || !c.Kc || !c.Kd || !c.K)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory for %zu essays", N);
+    if (!rc)
+        rc = load_lexicons(o, &vader, &afinn, err);
+    if (!rc)
+        rc = pth_csr_init(&counts, pth_hash_ncols(&o->hash), err);
+    if (!rc) {
+        double tf0 = now_s();
+        rc = pth_text_hash_corpus(&o->hash, NULL, (const char *const *)d->essay, N, &counts, err);
+        r->featurize_docs_per_s = (double)N / fmax(now_s() - tf0, 1e-9);
+    }
+    if (!rc && dense_features(d, vader, afinn, D) != 0)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
+    if (!rc)
+        pth_newsemp_folds(d, o->grouped, o->folds, o->seed, r->fold);
+    for (size_t f = 0; f < o->folds && !rc; f++) {
+        size_t m = 0, q = 0;
+        for (size_t i = 0; i < N; i++) {
+            if (r->fold[i] == (int)f)
+                te[q++] = i;
+            else
+                tr[m++] = i;
+        }
+        if (q == 0)
+            continue;
+        double *fp = scratch, *fl = fp + q * NT, *fh = fl + q * NT, *flc = fh + q * NT, *fhc = flc + q * NT;
+        rc = fold_kernels(&c, &counts, &o->hash, tr, m, D, err);
+        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 2) != 0)
+            rc = pth_fail(err, PTH_ERR_INTERNAL, "fold %zu: kernel ridge failed (out of memory or not positive definite)",
+                          f);
+        for (size_t v = 0; v < q && !rc; v++)
+            for (size_t t = 0; t < NT; t++) {
+                size_t at = te[v] * NT + t, from = v * NT + t;
+                r->pred[at] = fp[from];
+                r->lo[at] = fl[from];
+                r->hi[at] = fh[from];
+                lo_c[at] = flc[from];
+                hi_c[at] = fhc[from];
+            }
+    }
+    pth_lexicon_free(vader);
+    pth_lexicon_free(afinn);
+    pth_csr_free(&counts);
+    kr_work_free(&c.kw);
+    free(c.Kw);
+    free(c.Kc);
+    free(c.Kd);
+    free(c.K);
+    free(D);
+    free(tr);
+    free(te);
+    if (!rc)
+        summarise(d, o, r, lo_c, hi_c, chosen);
+    free(lo_c);
+    free(hi_c);
+    free(chosen);
+    free(scratch);
+    r->seconds = now_s() - t0;
+    if (rc)
+        pth_newsemp_result_free(r);
+    return rc;
+}
