@@ -16,8 +16,10 @@
  *     sees a subject's other recordings can exploit propensity + identity; subject-grouped
  *     CV cannot;
  *   - a weak genuine label signal: AU06_r, AU12_r and AU25_r recording means are shifted by
- *     `signal` x 0.6 between-subject standard deviations for label 1 (presence AU06_c, AU12_c,
- *     AU25_c follow).  signal = 0 removes it, and grouped CV should then be at chance.
+ *     `signal` x 1.2 between-subject standard deviations (0.18 intensity units) for label 1
+ *     (presence AU06_c, AU12_c, AU25_c follow).  signal = 0 removes it, and grouped CV is then
+ *     at chance on average -- but with 42 subjects whose labels cluster, one dataset's grouped
+ *     AUC scatters widely around 0.5 (about 0.35-0.65 over seeds), so compare across seeds.
  * Everything derives from pth_rng streams of `seed`: the same options give byte-identical
  * files. */
 #ifndef PATHOS_SYNTH_H

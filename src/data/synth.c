@@ -419,10 +419,11 @@ static int write_readme(const char *dir, const pth_synth_options *o, pth_error *
              "  prefers one label and each recording has it with probability subject_label_prob;\n"
              "- subject confound: a random per-subject offset on every column, independent of labels,\n"
              "  so record-level CV (same subject in train and test) scores higher than grouped CV;\n"
-             "- label signal: AU06_r, AU12_r, AU25_r recording means shifted by signal x 0.6\n"
-             "  between-subject sd for label 1 (signal=0: none; grouped CV should be at chance).\n",
+             "- label signal: AU06_r, AU12_r, AU25_r recording means shifted by signal x %g\n"
+             "  between-subject sd for label 1 (signal=0: none; grouped CV is then at chance on\n"
+             "  average, though with few subjects one dataset's AUC scatters widely around 0.5).\n",
              (unsigned long long)o->seed, o->n_subjects, o->n_recordings, o->n_rows, o->signal,
-             o->subject_label_prob);
+             o->subject_label_prob, SIGNAL_SD);
     return write_text(dir, "README.txt", text, err);
 }
 
