@@ -77,6 +77,20 @@ static void test_defaults_and_errors(void)
     FILE *fp = fopen(file, "w");
     fclose(fp);
     CHECK(pth_synth_write(file, &o, &err) == PTH_ERR_IO);
+
+    /* A recording that cannot be written (a directory sits at its path): an error naming
+     * it, and no manifest, so nothing points at a missing recording. */
+    char blocked[4200], manifest[4200];
+    path_in(dir, sizeof dir, pth_test_tmpdir(), "blocked");
+    path_in(blocked, sizeof blocked, dir, "video_features/synth_s03_story2.csv");
+    path_in(manifest, sizeof manifest, dir, "manifest.csv");
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", blocked);
+    CHECK(pth_test_run(cmd) == 0);
+    o.n_subjects = 4;
+    o.n_rows = 5;
+    CHECK(pth_synth_write(dir, &o, &err) == PTH_ERR_IO && strstr(err.msg, "synth_s03_story2.csv"));
+    CHECK(!pth_test_file_exists(manifest));
 }
 
 static void test_determinism(const char *a)
@@ -264,8 +278,9 @@ int main(void)
     pth_dataset_free(&without);
     /* Clean up the generated files (a few MB). */
     char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'/a '%s'/b '%s'/c '%s'/zero '%s'/plainfile", pth_test_tmpdir(),
-             pth_test_tmpdir(), pth_test_tmpdir(), pth_test_tmpdir(), pth_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/a '%s'/b '%s'/c '%s'/zero '%s'/plainfile '%s'/blocked",
+             pth_test_tmpdir(), pth_test_tmpdir(), pth_test_tmpdir(), pth_test_tmpdir(), pth_test_tmpdir(),
+             pth_test_tmpdir());
     (void)pth_test_run(cmd);
     return pth_test_finish();
 }
