@@ -22,12 +22,13 @@
  *       NAME__p10, NAME__p90  percentiles with linear interpolation between order
  *                             statistics (numpy.percentile's default "linear" method):
  *                             position h = (n-1)*q on the sorted values, interpolated
- *                             between floor(h) and floor(h)+1
+ *                             between floor(h) and floor(h)+1 (numpy's _lerp formula)
  *       NAME__mean_abs_diff   mean |x[t] - x[t-1]| over consecutive non-NaN values of the
  *                             valid rows (a gap of dropped rows is bridged); NaN with < 2
  *                             values
  *       NAME__frac_active     presence columns (AU*_c) only: fraction of values >= 0.5
- *     A column whose valid cells are all NaN gives NaN features (learners impute).
+ *     A column whose valid cells are all NaN gives NaN features (learners impute); so does
+ *     a statistic that overflows (values near the double range), never +-inf.
  *     Finally one feature `n_valid_rows`.
  *
  * Feature names are therefore stable and self-explaining: "AU12_r__mean",

@@ -23,14 +23,29 @@ double pth_percentile_sorted(const double *s, size_t n, double q)
     size_t lo = (size_t)floor(h);
     if (lo + 1 >= n)
         return s[n - 1];
-    double frac = h - (double)lo;
-    return s[lo] + frac * (s[lo + 1] - s[lo]);
+    double t = h - (double)lo, a = s[lo], b = s[lo + 1];
+    /* numpy's _lerp: interpolate from the nearer end, so results match numpy to the bit in
+     * the usual cases and t = 1 gives b exactly. */
+    double diff = b - a;
+    if (!isfinite(diff)) /* a and b near opposite ends of the double range */
+        return a * (1 - t) + b * t;
+    return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
 static void set_all_nan(pth_column_stats *o)
 {
     o->mean = o->std = o->min = o->max = o->median = NAN;
     o->p10 = o->p90 = o->mean_abs_diff = o->frac_active = NAN;
+}
+
+/* Values near the double range can overflow a sum or a square; an infinite feature would
+ * break learners, so it becomes missing (NaN) like any other unusable value. */
+static void infinite_to_nan(pth_column_stats *o)
+{
+    double *v[] = {&o->mean, &o->std, &o->min, &o->max, &o->median, &o->p10, &o->p90, &o->mean_abs_diff};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        if (isinf(*v[k]))
+            *v[k] = NAN;
 }
 
 /* Moments and the temporal statistic from the compacted values v[0..m-1] (row order). */
@@ -76,6 +91,7 @@ int pth_column_stats_compute(const double *x, const unsigned char *keep, size_t 
         out->median = pth_percentile_sorted(v, m, 0.5);
         out->p10 = pth_percentile_sorted(v, m, 0.1);
         out->p90 = pth_percentile_sorted(v, m, 0.9);
+        infinite_to_nan(out);
     }
     free(v);
     return PTH_OK;
