@@ -193,6 +193,7 @@ def make_ckpt_seeds():
     write(os.path.join(CK_DIR, "bad_deflate.ckpt"), ckpt(valid, method=zipfile.ZIP_DEFLATED))
     # Regression: an opcode cut off right after its byte (libFuzzer found a stale read).
     write(os.path.join(CK_DIR, "raw_trunc_long1.pkl"), b"\x8a")
+    write(os.path.join(CK_DIR, "raw_empty_mark_tuple.pkl"), b"(t.")
 
 
 if __name__ == "__main__":

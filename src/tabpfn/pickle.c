@@ -505,7 +505,10 @@ int pth_pickle_run(pth_pickle *pk, const unsigned char *buf, size_t len, const c
     m.allowed = allowed;
     m.what = what ? what : "pickle";
     m.err = err;
-    int rc = PTH_OK;
+    /* Allocated up front so that stack + k is never pointer arithmetic on NULL. */
+    m.stack_cap = 64;
+    m.stack = malloc(m.stack_cap * sizeof *m.stack);
+    int rc = m.stack ? PTH_OK : pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", m.what);
     while (!rc && !m.result) {
         if (m.pos >= m.len) {
             rc = pth_fail(err, PTH_ERR_FORMAT, "%s: pickle ends without STOP", m.what);
