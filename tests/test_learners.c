@@ -461,6 +461,7 @@ static void test_xgb_check(void)
         {"\"left_children\":[1,", "\"left_children\":[0,"},   /* cycle */
         {"\"left_children\":[1,", "\"left_children\":[3,"},   /* out of range */
         {"\"right_children\":[2,", "\"right_children\":[-1,"}, /* half a leaf */
+        {"\"left_children\":[1,", "\"left_children\":[2,"},   /* right != left + 1 (fuzzer) */
         {"\"split_indices\":[1,", "\"split_indices\":[2,"},   /* feature out of range */
         {"\"split_type\":[0,", "\"split_type\":[1,"},         /* categorical */
         {"\"tree_info\":[0]", "\"tree_info\":[1]"},           /* output group */

@@ -4,7 +4,7 @@
  * length, and tree node indices are used unchecked at prediction time), so a model file
  * is only handed to it after this check has proven, with cJSON's bounds-checked parser,
  * that it is well-formed JSON describing a plain gbtree whose every reachable node has
- * in-range children that come after it (so traversal terminates), in-range split
+ * in-range consecutive children that come after it (so traversal terminates), in-range split
  * features, finite values, no categorical splits, and the shape in the pathos header. */
 #include "learners/xgboost_check.h"
 
@@ -77,8 +77,9 @@ static int *to_ints(const cJSON *a, int n)
     return v;
 }
 
-/* Walks the nodes reachable from the root.  Children must both be -1 (leaf) or both lie
- * in (node, n): strictly increasing indices rule out cycles. */
+/* Walks the nodes reachable from the root.  Children must both be -1 (leaf) or be the
+ * consecutive pair (left, left + 1) after the node: strictly increasing indices rule out
+ * cycles. */
 static int check_nodes(const int *left, const int *right, const int *split, int n, size_t d, long t, char *why,
                        size_t cap)
 {
@@ -92,7 +93,8 @@ static int check_nodes(const int *left, const int *right, const int *split, int 
             continue;
         if (left[i] == -1 && right[i] == -1)
             continue;
-        if (left[i] <= i || right[i] <= i || left[i] >= n || right[i] >= n)
+        /* xgboost's predictor computes the right child as left + 1, ignoring right[]. */
+        if (left[i] <= i || left[i] >= n - 1 || right[i] != left[i] + 1)
             rc = fail(why, cap, "tree %ld: node %d has invalid children", t, i);
         else if (split[i] < 0 || (size_t)split[i] >= d)
             rc = fail(why, cap, "tree %ld: node %d splits on a feature out of range", t, i);
