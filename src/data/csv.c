@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,23 @@ static size_t max_rows(const char *p, const char *end, size_t ncols)
     return nl + 1 < by_size ? nl + 1 : by_size;
 }
 
+/* Faults in the whole pages of a fresh allocation with one system call.  In the virtual
+ * machines this runs on, taking ~20k separate page faults to fill the column arrays of a
+ * 200 MB file cost about a quarter of the read time.  Only a hint: content is unchanged
+ * (populating never writes data), and kernels without MADV_POPULATE_WRITE just refuse. */
+static void prefault(void *ptr, size_t bytes)
+{
+#if defined(MADV_POPULATE_WRITE)
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)ptr + page - 1) & ~(page - 1), b = ((uintptr_t)ptr + bytes) & ~(page - 1);
+    if (bytes >= 16 * page && b > a)
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+    (void)ptr;
+    (void)bytes;
+#endif
+}
+
 static int alloc_numeric(pth_table *t, size_t cap, pth_error *err)
 {
     if (cap && t->ncols > ((size_t)-1 / sizeof(double)) / cap)
@@ -218,6 +236,7 @@ static int alloc_numeric(pth_table *t, size_t cap, pth_error *err)
         t->cols[j].num = malloc((cap ? cap : 1) * sizeof(double));
         if (!t->cols[j].num)
             return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for %zu rows", t->source, cap);
+        prefault(t->cols[j].num, cap * sizeof(double));
     }
     return PTH_OK;
 }
