@@ -14,7 +14,7 @@
  *     order; metadata (frame, face_id, timestamp, confidence, success, the unnamed index
  *     column) and unknown columns are never features.
  *
- *  3. Per selected column, over its valid rows, skipping NaN cells, in this order:
+ *  3. Per selected column, over its valid rows, skipping NaN (and +-inf) cells, in this order:
  *       NAME__mean            arithmetic mean
  *       NAME__std             population standard deviation (ddof = 0, like numpy.std)
  *       NAME__min, NAME__max
@@ -82,8 +82,8 @@ typedef struct {
     double mean, std, min, max, median, p10, p90, mean_abs_diff, frac_active;
 } pth_column_stats;
 
-/* Statistics of x[i] for rows with keep[i] != 0 (keep may be NULL: all rows); NaN cells are
- * skipped.  Needs scratch space for n doubles; returns PTH_ERR_NOMEM if it cannot get it. */
+/* Statistics of x[i] for rows with keep[i] != 0 (keep may be NULL: all rows); NaN and
+ * infinite cells are skipped.  Needs scratch space for n doubles; returns PTH_ERR_NOMEM if it cannot get it. */
 int pth_column_stats_compute(const double *x, const unsigned char *keep, size_t n, pth_column_stats *out,
                              pth_error *err);
 /* Percentile q in [0,1] of n ascending values, numpy "linear" method; NaN when n == 0. */

@@ -1,5 +1,5 @@
 /* Summary statistics of one column over the kept rows (see pathos/features.h for the exact
- * definitions: ddof = 0, numpy-style linear percentiles, NaN skipped). */
+ * definitions: ddof = 0, numpy-style linear percentiles, NaN and +-inf skipped). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -80,7 +80,7 @@ int pth_column_stats_compute(const double *x, const unsigned char *keep, size_t 
         return pth_fail(err, PTH_ERR_NOMEM, "out of memory computing column statistics (%zu rows)", n);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if ((!keep || keep[i]) && !isnan(x[i]))
+        if ((!keep || keep[i]) && isfinite(x[i])) /* +-inf (e.g. "1e999") counts as missing too */
             v[m++] = x[i];
     out->n = m;
     if (m > 0) {
