@@ -4,6 +4,7 @@
  * round trips are bit-identical; preprocessing is fitted on training rows only; bad input
  * and corrupt model files give clear errors. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,6 +483,43 @@ static void test_xgb_check(void)
     }
 }
 
+/* Fits in two threads at once give the same predictions as one after the other (the
+ * evaluation runner fits folds in parallel). */
+typedef struct {
+    const char *learner;
+    double P[REF_T * 2];
+    int rc;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    pth_error err = {0};
+    pth_param p[] = {{"n_estimators", "20"}, {"subsample", "0.8"}};
+    int is_xgb = !strcmp(j->learner, "xgboost");
+    pth_learner_config cfg = {j->learner, is_xgb ? p : NULL, is_xgb ? 2 : 0, 9, 0};
+    pth_model *m = pth_model_fit(&cfg, ref_bin_X, ref_bin_y, REF_N, REF_D, 2, NULL, &err);
+    j->rc = m ? pth_model_predict_proba(m, ref_bin_Xt, REF_T, j->P, &err) : -1;
+    pth_model_free(m);
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    const char *learners[] = {"xgboost", "logreg", "knn"};
+    for (size_t l = 0; l < 3; l++) {
+        job seq = {learners[l], {0}, 0}, par[2] = {{learners[l], {0}, 0}, {learners[l], {0}, 0}};
+        run_job(&seq);
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            CHECK(pthread_create(&t[i], NULL, run_job, &par[i]) == 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        CHECK(seq.rc == 0 && par[0].rc == 0 && par[1].rc == 0);
+        CHECK(!memcmp(seq.P, par[0].P, sizeof seq.P) && !memcmp(seq.P, par[1].P, sizeof seq.P));
+    }
+}
+
 int main(void)
 {
     test_registry();
@@ -494,5 +532,6 @@ int main(void)
     test_bad_input();
     test_corrupt_files();
     test_xgb_check();
+    test_concurrent();
     return pth_test_finish();
 }

@@ -27,9 +27,14 @@ typedef struct {
     const pth_param *params; /* learner options; unknown keys are an error */
     size_t n_params;
     uint64_t seed;           /* all randomness derives from it */
-    int threads;             /* 0 = pick automatically */
+    int threads;             /* 0 = pick automatically (xgboost: 1; logreg/knn/majority are
+                                single-threaded).  Programs using xgboost with threads > 1
+                                should start with OMP_WAIT_POLICY=PASSIVE in the environment:
+                                libgomp reads it before main(), and spinning OpenMP workers make
+                                fits on a busy machine 10-100x slower (src/learners/xgboost.c). */
 } pth_learner_config;
 
+/* Different models may be fitted and used from different threads at the same time. */
 typedef struct pth_model pth_model;
 
 /* Fits a model on n rows of d features (row-major, NaN = missing) with labels
