@@ -5,9 +5,11 @@
  * previous utterance).  Each field is tokenised (lower-cased; runs of letters, digits and
  * apostrophes form words; every other non-space code point is a token of its own), and
  * contributes hashed features in its own namespace: words, word n-grams up to
- * `word_ngrams`, and (field 0 only) character n-grams of length minn..maxn of "<word>".
+ * `word_ngrams`, an end-of-text token "</s>" (which, being in every document, acts as a
+ * bias), and (field 0 only) character n-grams of length minn..maxn of "<word>".
  * Features seen in at least `min_count` training documents get a row of the input
- * embedding matrix; the document vector is the mean of its rows, and a linear output layer
+ * embedding matrix; the document vector is the mean of its rows (per field, see
+ * field_pool), and a linear output layer
  * gives either a softmax over the labels (multi-class) or one independent sigmoid per label
  * (multi-label, "one-vs-all").  Training is plain SGD with the learning rate decaying
  * linearly to zero over all epochs.
@@ -42,6 +44,9 @@ typedef struct {
     int threads;       /* training threads; 1 = reproducible (default 1) */
     uint64_t seed;     /* default 1 */
     size_t max_features; /* cap on the vocabulary (most frequent kept); 0 = no cap */
+    int field_pool;    /* 1 (default): hidden = sum over fields of each field's mean row, so
+                          context fields do not dilute the main text; 0: one mean over all
+                          features of all fields (fastText's pooling) */
 } pth_ft_params;
 
 void pth_ft_params_default(pth_ft_params *p);

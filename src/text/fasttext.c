@@ -324,6 +324,7 @@ void pth_ft_params_default(pth_ft_params *p)
     p->loss = PTH_FT_SOFTMAX;
     p->threads = 1;
     p->seed = 1;
+    p->field_pool = 1;
 }
 
 void pth_ft_free(pth_fasttext *m)
@@ -490,10 +491,13 @@ static int build_vocab(pth_fasttext *m, const pth_ft_data *d, pth_error *err)
     return 0;
 }
 
-/* Training documents as rows of the input matrix (CSR: off[n+1], ids). */
+/* Training documents as rows of the input matrix: document i has segments
+ * i*nseg .. i*nseg+nseg-1 (one per field when fields are pooled separately, else one), and
+ * segment s holds ids[off[s] .. off[s+1]). */
 typedef struct {
     size_t *off;
     uint32_t *ids;
+    size_t nseg;
 } ft_docs;
 
 typedef struct {
@@ -513,13 +517,23 @@ static int encode_docs(const pth_fasttext *m, const pth_ft_data *d, ft_docs *doc
 {
     u64vec all = {0};
     map_ctx c = {m, &all};
-    docs->off = malloc((d->n + 1) * sizeof(size_t));
+    docs->nseg = m->p.field_pool ? d->nfields : 1;
+    docs->off = malloc((d->n * docs->nseg + 1) * sizeof(size_t));
     if (!docs->off)
         return pth_fail(err, PTH_ERR_NOMEM, "fasttext: out of memory");
     docs->off[0] = 0;
+    size_t seg = 0;
     for (size_t i = 0; i < d->n; i++) {
-        featurize_doc(&m->p, d->nfields, d->fields + i * d->nfields, collect_row, &c);
-        docs->off[i + 1] = all.n;
+        const char *const *f = d->fields + i * d->nfields;
+        if (docs->nseg == 1) {
+            featurize_doc(&m->p, d->nfields, f, collect_row, &c);
+            docs->off[++seg] = all.n;
+            continue;
+        }
+        for (size_t k = 0; k < d->nfields; k++) {
+            featurize_field(&m->p, f[k], (uint32_t)k, collect_row, &c);
+            docs->off[++seg] = all.n;
+        }
     }
     docs->ids = all.failed ? NULL : malloc((all.n + 1) * sizeof(uint32_t));
     if (!docs->ids) {
@@ -572,20 +586,24 @@ static void output_probs(const pth_fasttext *m, const float *h, float *out)
         out[k] /= z;
 }
 
-/* One SGD step on document (ids, nid) with 0/1 targets y.  Scratch: h, grad (dim), probs (L). */
-static void sgd_step(pth_fasttext *m, const uint32_t *ids, size_t nid, const unsigned char *y, float lr,
-                     float *h, float *grad, float *probs)
+/* One SGD step on the document whose segments are off[0..nseg] into ids, with 0/1
+ * targets y.  The hidden vector is the sum over segments of each segment's mean row.
+ * Scratch: h, grad (dim), probs (L). */
+static void sgd_step(pth_fasttext *m, const uint32_t *ids, const size_t *off, size_t nseg, const unsigned char *y,
+                     float lr, float *h, float *grad, float *probs)
 {
     size_t dim = (size_t)m->p.dim, L = m->nlabels;
     memset(h, 0, dim * sizeof(float));
-    for (size_t j = 0; j < nid; j++) {
-        const float *a = m->A + (size_t)ids[j] * dim;
-        for (size_t t = 0; t < dim; t++)
-            h[t] += a[t];
+    for (size_t sg = 0; sg < nseg; sg++) {
+        if (off[sg + 1] == off[sg])
+            continue;
+        float inv = 1.0f / (float)(off[sg + 1] - off[sg]);
+        for (size_t j = off[sg]; j < off[sg + 1]; j++) {
+            const float *a = m->A + (size_t)ids[j] * dim;
+            for (size_t t = 0; t < dim; t++)
+                h[t] += inv * a[t];
+        }
     }
-    float inv = 1.0f / (float)nid;
-    for (size_t t = 0; t < dim; t++)
-        h[t] *= inv;
     output_probs(m, h, probs);
     float npos = 0;
     for (size_t k = 0; k < L; k++)
@@ -600,19 +618,23 @@ static void sgd_step(pth_fasttext *m, const uint32_t *ids, size_t nid, const uns
             b[t] += g * h[t];
         }
     }
-    /* The hidden vector is a mean, so each input row gets 1/nid of the gradient. */
-    for (size_t t = 0; t < dim; t++)
-        grad[t] *= inv;
-    for (size_t j = 0; j < nid; j++) {
-        float *a = m->A + (size_t)ids[j] * dim;
-        for (size_t t = 0; t < dim; t++)
-            a[t] += grad[t];
+    /* Each segment's part of the hidden vector is a mean, so each of its rows gets
+     * 1/(segment size) of the gradient. */
+    for (size_t sg = 0; sg < nseg; sg++) {
+        if (off[sg + 1] == off[sg])
+            continue;
+        float inv = 1.0f / (float)(off[sg + 1] - off[sg]);
+        for (size_t j = off[sg]; j < off[sg + 1]; j++) {
+            float *a = m->A + (size_t)ids[j] * dim;
+            for (size_t t = 0; t < dim; t++)
+                a[t] += inv * grad[t];
+        }
     }
 }
 
 static int usable_doc(const pth_fasttext *m, const ft_docs *docs, const pth_ft_data *d, size_t i)
 {
-    if (docs->off[i + 1] == docs->off[i])
+    if (docs->off[(i + 1) * docs->nseg] == docs->off[i * docs->nseg])
         return 0;
     if (m->p.loss == PTH_FT_OVA)
         return 1;
@@ -661,8 +683,8 @@ static int run_sgd(pth_fasttext *m, const pth_ft_data *d, const ft_docs *docs, p
                 float lr = (float)(m->p.lr * (1.0 - done / total));
                 if (lr < 0)
                     lr = 0;
-                sgd_step(m, docs->ids + docs->off[i], docs->off[i + 1] - docs->off[i], d->Y + i * d->nlabels,
-                         lr, h, grad, probs);
+                sgd_step(m, docs->ids, docs->off + i * docs->nseg, docs->nseg, d->Y + i * d->nlabels, lr, h,
+                         grad, probs);
             }
         }
     }
@@ -742,7 +764,7 @@ fail:
 
 typedef struct {
     const pth_fasttext *m;
-    float *h;
+    float *h; /* running sum of the current segment's rows */
     size_t count;
 } pred_ctx;
 
@@ -759,17 +781,33 @@ static void accumulate_row(void *ctx, uint64_t key)
     c->count++;
 }
 
+/* Adds the mean of c's accumulated rows to h and resets c. */
+static void flush_segment(pred_ctx *c, float *h, size_t dim)
+{
+    if (c->count > 0) {
+        float inv = 1.0f / (float)c->count;
+        for (size_t t = 0; t < dim; t++)
+            h[t] += inv * c->h[t];
+    }
+    memset(c->h, 0, dim * sizeof(float));
+    c->count = 0;
+}
+
 void pth_ft_predict(const pth_fasttext *m, const char *const *fields, double *scores)
 {
-    float h[FT_MAXDIM], probs[FT_MAXLABELS];
+    float h[FT_MAXDIM], seg[FT_MAXDIM], probs[FT_MAXLABELS];
     size_t dim = (size_t)m->p.dim;
     memset(h, 0, dim * sizeof(float));
-    pred_ctx c = {m, h, 0};
-    featurize_doc(&m->p, m->nfields, fields, accumulate_row, &c);
-    if (c.count > 0) {
-        float inv = 1.0f / (float)c.count;
-        for (size_t t = 0; t < dim; t++)
-            h[t] *= inv;
+    memset(seg, 0, dim * sizeof(float));
+    pred_ctx c = {m, seg, 0};
+    if (m->p.field_pool) {
+        for (size_t f = 0; f < m->nfields; f++) {
+            featurize_field(&m->p, fields[f], (uint32_t)f, accumulate_row, &c);
+            flush_segment(&c, h, dim);
+        }
+    } else {
+        featurize_doc(&m->p, m->nfields, fields, accumulate_row, &c);
+        flush_segment(&c, h, dim);
     }
     output_probs(m, h, probs);
     for (size_t k = 0; k < m->nlabels; k++)
@@ -789,7 +827,8 @@ void pth_ft_predict_many(const pth_fasttext *m, size_t n, const char *const *fie
 /* ---------------------------------------------------------------- serialisation
  *
  * Layout (little-endian): u32 magic "PFT1", u32 version 1, i32 dim, word_ngrams, minn, maxn,
- * epochs, f64 lr, i32 min_count, loss, threads, u64 seed, u64 max_features, u64 nfields,
+ * epochs, f64 lr, i32 min_count, loss, threads, u64 seed, u64 max_features, i32 field_pool,
+ * u64 nfields,
  * u64 nlabels, nlabels x str label name, u64 nfeat, nfeat x u64 feature key (row order),
  * f32s input matrix (nfeat*dim), f32s output matrix (nlabels*dim). */
 
@@ -808,6 +847,7 @@ void pth_ft_write(const pth_fasttext *m, pth_blob_writer *w)
     pth_blob_i32(w, m->p.threads);
     pth_blob_u64(w, m->p.seed);
     pth_blob_u64(w, m->p.max_features);
+    pth_blob_i32(w, m->p.field_pool);
     pth_blob_u64(w, m->nfields);
     pth_blob_u64(w, m->nlabels);
     for (size_t k = 0; k < m->nlabels; k++)
@@ -832,6 +872,7 @@ static void read_params(pth_blob_reader *r, pth_ft_params *p)
     p->threads = pth_blob_read_i32(r);
     p->seed = pth_blob_read_u64(r);
     p->max_features = (size_t)pth_blob_read_u64(r);
+    p->field_pool = pth_blob_read_i32(r) != 0;
 }
 
 pth_fasttext *pth_ft_read(pth_blob_reader *r)

@@ -1,0 +1,153 @@
+/* Emotion tasks on text: GoEmotions (multi-label, 27 emotions + neutral) and MELD (emotion
+ * recognition in conversation, 7 classes), plus the saved text classifier that `pathos text
+ * train` writes and `pathos text predict` reads.
+ *
+ * Models (pth_textemo_model):
+ *  - LINEAR: hashed word 1-2-gram + char_wb 2-5-gram TF-IDF (pathos/text.h) with one L2
+ *    logistic regression per label (one-vs-rest);
+ *  - FASTTEXT: pathos/fasttext.h (one-vs-all sigmoids for GoEmotions, softmax for MELD);
+ *  - ENSEMBLE: weighted mean of the two models' probabilities (weight chosen on dev).
+ * GoEmotions decision rule: label l is predicted when its score >= a per-label threshold
+ * tuned on the dev split to maximise that label's F1 (no test data is ever used to choose
+ * anything); a text with no label over threshold gets its best-scoring label.
+ * MELD decision rule: argmax of the class probabilities. */
+#ifndef PATHOS_TEXTEMO_H
+#define PATHOS_TEXTEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pathos/error.h"
+#include "pathos/fasttext.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { PTH_TEXTEMO_LINEAR = 0, PTH_TEXTEMO_FASTTEXT = 1, PTH_TEXTEMO_ENSEMBLE = 2 } pth_textemo_model;
+
+/* "linear" / "fasttext" / "ensemble" -> model; -1 when unknown. */
+int pth_textemo_model_parse(const char *name);
+const char *pth_textemo_model_name(pth_textemo_model m);
+
+/* ------------------------------------------------------------------ GoEmotions */
+
+#define PTH_GOEMO_NLABELS 28
+#define PTH_GOEMO_NEUTRAL 27
+#define PTH_GOEMO_EKMAN_GROUPS 7     /* anger disgust fear joy sadness surprise neutral */
+#define PTH_GOEMO_SENTIMENT_GROUPS 4 /* positive negative ambiguous neutral */
+
+typedef struct {
+    size_t n;
+    char **text;      /* n texts */
+    unsigned char *Y; /* n x 28 gold labels */
+} pth_goemo_split;
+
+/* Reads a GoEmotions TSV (text, comma-separated label ids 0..27, id; RFC 4180 quoting).
+ * max_rows > 0 keeps only the first max_rows rows.  Bad label ids name file:line. */
+int pth_goemo_load(const char *path, size_t max_rows, pth_goemo_split *out, pth_error *err);
+void pth_goemo_split_free(pth_goemo_split *s);
+/* The 28 label names in id order (static strings). */
+const char *pth_goemo_label(size_t id);
+/* Group index of every label for the Ekman and sentiment groupings, read from
+ * dir/ekman_mapping.json and dir/sentiment_dict.json; neutral maps to the last group. */
+int pth_goemo_groups(const char *dir, int ekman_of[PTH_GOEMO_NLABELS], int sentiment_of[PTH_GOEMO_NLABELS],
+                     pth_error *err);
+const char *pth_goemo_ekman_name(size_t g);
+const char *pth_goemo_sentiment_name(size_t g);
+
+typedef struct {
+    const char *data_dir;    /* folder with train/dev/test.tsv and the two mapping files */
+    pth_textemo_model model;
+    int threads;
+    uint64_t seed;
+    size_t max_train;        /* 0 = all rows (tests use a slice) */
+    size_t max_eval;         /* 0 = all dev/test rows */
+    pth_ft_params ft;        /* fastText settings (pth_goemo_config_default fills them) */
+    double linear_C;         /* logistic regression C */
+    unsigned hash_bits;      /* bits of each hashed block */
+} pth_goemo_config;
+
+void pth_goemo_config_default(pth_goemo_config *c);
+
+typedef struct {
+    double macro_f1, micro_f1;             /* 28 labels, test */
+    double ekman_macro_f1, ekman_micro_f1; /* 7 groups, test */
+    double sent_macro_f1, sent_micro_f1;   /* 4 groups, test */
+    double per_label_f1[PTH_GOEMO_NLABELS];
+    double dev_macro_f1;                   /* dev with dev-tuned thresholds (optimistic) */
+    double ensemble_weight;                /* fastText weight in the ensemble (0 / 1 for single models) */
+    double train_seconds;                  /* wall time to fit (featurising included) */
+    double test_texts_per_second;          /* scoring throughput on the test texts */
+    size_t n_train, n_dev, n_test;
+} pth_goemo_result;
+
+/* Train on train, tune thresholds (and the ensemble weight) on dev, report on test. */
+int pth_goemo_eval(const pth_goemo_config *c, pth_goemo_result *r, pth_error *err);
+
+/* ------------------------------------------------------------------ MELD */
+
+#define PTH_MELD_NCLASSES 7
+
+typedef struct {
+    size_t n;
+    char **text;      /* utterances */
+    char **speaker;
+    int *dialogue;    /* Dialogue_ID */
+    int *utt;         /* Utterance_ID */
+    int *label;       /* 0..6 in pth_meld_class order */
+} pth_meld_split;
+
+/* Reads a MELD *_sent_emo.csv (Utterance, Speaker, Emotion, Dialogue_ID, Utterance_ID by
+ * header name); rows are sorted by (dialogue, utterance). */
+int pth_meld_load(const char *path, size_t max_rows, pth_meld_split *out, pth_error *err);
+void pth_meld_split_free(pth_meld_split *s);
+const char *pth_meld_class(size_t k); /* neutral joy surprise anger sadness disgust fear */
+int pth_meld_class_parse(const char *name); /* -1 when unknown */
+
+/* Dialogue-grouped K-fold assignment: fold[i] in 0..k-1; all rows of one group (dialogue)
+ * share a fold; groups are shuffled with the seed and dealt round-robin. */
+int pth_group_kfold(const int *group, size_t n, int k, uint64_t seed, int *fold, pth_error *err);
+
+/* Dialogue context, stacked: a first-level model scores every utterance on its own
+ * (P: n x 7 class probabilities; for training rows out-of-fold over dialogue-grouped folds);
+ * the second level is a multinomial logistic regression on context features of each
+ * utterance built from P: its own log-probabilities, those of the utterances up to `window`
+ * turns before (and, unless causal, after) it in the same dialogue, split by whether the
+ * same speaker said them, the mean over the rest of the dialogue, and position features.
+ * Rows of s must be sorted by dialogue (pth_meld_load does that). */
+size_t pth_meld_context_nfeat(int window);
+void pth_meld_context_features(const int *dialogue, const char *const *speaker, size_t n, const double *P,
+                               int window, int causal, double *F);
+
+typedef struct {
+    const char *data_dir;   /* folder holding train_sent_emo.csv and dev_sent_emo.csv */
+    pth_textemo_model model;
+    int context;            /* context window in turns (0 = utterance alone, default 2) */
+    int causal;             /* 1: only earlier turns (streaming); 0 (default): both sides */
+    int folds;              /* out-of-fold folds for the stacked level (default 5) */
+    int threads;
+    uint64_t seed;
+    size_t max_train;       /* 0 = all */
+    pth_ft_params ft;
+    double linear_C;
+    unsigned hash_bits;
+} pth_meld_config;
+
+void pth_meld_config_default(pth_meld_config *c);
+
+typedef struct {
+    double weighted_f1, macro_f1, accuracy; /* dev, with context when context > 0 */
+    double utt_weighted_f1, utt_macro_f1;   /* dev, first level alone (no context) */
+    double per_class_f1[PTH_MELD_NCLASSES];
+    double train_seconds;
+    size_t n_train, n_dev;
+} pth_meld_result;
+
+/* Train on train, report on dev (MELD's test split is held back). */
+int pth_meld_eval(const pth_meld_config *c, pth_meld_result *r, pth_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

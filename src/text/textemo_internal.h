@@ -1,0 +1,73 @@
+/* Shared pieces of the emotion tasks (goemotions.c, meld.c, textclf.c): the sparse linear
+ * text model over several text fields, and a wall clock. */
+#ifndef PATHOS_TEXTEMO_INTERNAL_H
+#define PATHOS_TEXTEMO_INTERNAL_H
+
+#include <stddef.h>
+
+#include "pathos/blob.h"
+#include "pathos/error.h"
+#include "pathos/text.h"
+#include "pathos/textclf.h"
+
+#define TXL_MAXFIELDS 8
+
+/* Hashed TF-IDF features of each text field in its own column block, scaled by
+ * field_scale[f], then one-vs-rest L2 logistic regression. */
+typedef struct {
+    size_t nfields;
+    pth_hash_options ho[TXL_MAXFIELDS];
+    double field_scale[TXL_MAXFIELDS];
+    double tol;   /* L-BFGS tolerance (not saved) */
+    int max_iter; /* L-BFGS iterations per label (not saved) */
+    pth_tfidf tf[TXL_MAXFIELDS];
+    pth_linear lin;
+} txl_model;
+
+/* Field 0: word 1-2-grams + char_wb 2-5-grams with `bits` bits per block; other fields:
+ * word unigrams + bigrams only, with bits-2 bits, scaled by ctx_scale. */
+void txl_init(txl_model *m, size_t nfields, unsigned bits, double ctx_scale);
+/* fields: n x nfields (NULL = empty).  Y: n x L 0/1. */
+int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned char *Y, size_t L, double C,
+            int threads, pth_error *err);
+/* proba: n x L. */
+int txl_predict(const txl_model *m, size_t n, const char *const *fields, double *proba, pth_error *err);
+void txl_free(txl_model *m);
+void txl_save(const txl_model *m, pth_blob_writer *w);
+int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err);
+
+double txe_now(void); /* seconds, monotonic */
+
+/* Multinomial logistic regression on standardised dense features (the stacked context
+ * level): L2 penalty lambda on the weights, Nesterov-accelerated gradient descent. */
+typedef struct {
+    size_t nf, K;
+    double *mu, *sd; /* nf */
+    double *W;       /* K x (nf + 1), last column the intercept */
+} txe_l2;
+
+int txe_l2_fit(const double *F, const int *y, size_t n, size_t nf, size_t K, double lambda, int iters, txe_l2 *m);
+void txe_l2_predict(const txe_l2 *m, const double *F, size_t n, double *P);
+void txe_l2_free(txe_l2 *m);
+
+struct pth_fasttext;
+
+struct pth_textclf {
+    char task[32];
+    int multilabel;
+    size_t nlabels;
+    char **labels;
+    double *thr;             /* multi-label decision thresholds (nlabels) */
+    double w_ft;             /* ensemble: w_ft * fastText + (1 - w_ft) * linear */
+    struct pth_fasttext *ft; /* may be NULL */
+    txl_model *lin;          /* may be NULL */
+    int context, causal;     /* conversation context level (context 0 = none) */
+    txe_l2 *l2;
+};
+
+/* Allocates a classifier with copies of the label names. */
+struct pth_textclf *txc_new(const char *task, int multilabel, size_t nlabels, const char *const *labels);
+/* First-level probabilities: n x nlabels.  Multi-class linear scores are renormalised. */
+int txc_level1(const struct pth_textclf *m, size_t n, const char *const *texts, double *P, pth_error *err);
+
+#endif

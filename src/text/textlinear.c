@@ -1,0 +1,199 @@
+/* The sparse linear text model of the emotion tasks: per-field hashed TF-IDF blocks
+ * (pathos/text.h) side by side, one-vs-rest L2 logistic regression on top. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "text/textemo_internal.h"
+
+#define TXL_MAGIC 0x314C5854u /* "TXL1" */
+
+double txe_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void txl_init(txl_model *m, size_t nfields, unsigned bits, double ctx_scale)
+{
+    memset(m, 0, sizeof *m);
+    /* Looser than the solver's default: the decision thresholds are tuned afterwards, and
+     * F1 on dev stops moving long before the gradient is tiny. */
+    m->tol = 1e-4;
+    m->max_iter = 300;
+    m->nfields = nfields < 1 ? 1 : nfields > TXL_MAXFIELDS ? TXL_MAXFIELDS : nfields;
+    for (size_t f = 0; f < m->nfields; f++) {
+        pth_hash_options *o = &m->ho[f];
+        pth_hash_options_default(o);
+        if (f == 0) {
+            o->word_bits = bits;
+            o->char_bits = bits;
+            o->char_min = 2;
+            o->char_max = 5;
+        } else {
+            /* Context fields: words only, smaller blocks, own hash seed. */
+            o->word_bits = bits > 4 ? bits - 2 : bits;
+            o->char_bits = 0;
+            o->seed = (uint32_t)(0x51ED27u * f);
+        }
+        m->field_scale[f] = f == 0 ? 1.0 : ctx_scale;
+    }
+}
+
+void txl_free(txl_model *m)
+{
+    for (size_t f = 0; f < m->nfields; f++)
+        pth_tfidf_free(&m->tf[f]);
+    pth_linear_free(&m->lin);
+    memset(m, 0, sizeof *m);
+}
+
+/* TF-IDF matrix of one field (fit the idf first when `fit`). */
+static int field_matrix(txl_model *m, size_t f, int fit, size_t n, const char *const *fields, pth_csr *X,
+                        pth_error *err)
+{
+    const char **texts = malloc((n + 1) * sizeof *texts);
+    if (!texts)
+        return pth_fail(err, PTH_ERR_NOMEM, "text model: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *s = fields[i * m->nfields + f];
+        texts[i] = s ? s : "";
+    }
+    int rc = pth_csr_init(X, pth_hash_ncols(&m->ho[f]), err);
+    if (!rc)
+        rc = pth_text_hash_corpus(&m->ho[f], NULL, texts, n, X, err);
+    free(texts);
+    if (!rc && fit) {
+        size_t bs[3];
+        size_t nb = pth_hash_blocks(&m->ho[f], bs);
+        pth_tfidf_options to;
+        pth_tfidf_options_default(&to);
+        rc = pth_tfidf_fit(&m->tf[f], X, &to, bs, nb, err);
+    }
+    if (!rc)
+        rc = pth_tfidf_transform(&m->tf[f], X, err);
+    if (!rc && m->field_scale[f] != 1.0) {
+        float s = (float)m->field_scale[f];
+        for (size_t j = 0; j < X->indptr[X->nrows]; j++)
+            X->data[j] *= s;
+    }
+    if (rc)
+        pth_csr_free(X);
+    return rc;
+}
+
+/* All fields side by side. */
+static int featurize(txl_model *m, int fit, size_t n, const char *const *fields, pth_csr *X, pth_error *err)
+{
+    int rc = field_matrix(m, 0, fit, n, fields, X, err);
+    for (size_t f = 1; f < m->nfields && !rc; f++) {
+        pth_csr B, out;
+        rc = field_matrix(m, f, fit, n, fields, &B, err);
+        if (rc)
+            break;
+        rc = pth_csr_hstack(X, &B, NULL, 0, &out, err);
+        pth_csr_free(&B);
+        if (rc)
+            break;
+        pth_csr_free(X);
+        *X = out;
+    }
+    if (rc)
+        pth_csr_free(X);
+    return rc;
+}
+
+int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned char *Y, size_t L, double C,
+            int threads, pth_error *err)
+{
+    pth_csr X;
+    int rc = featurize(m, 1, n, fields, &X, err);
+    if (rc)
+        return rc;
+    pth_logreg_options o;
+    pth_logreg_options_default(&o);
+    o.C = C;
+    o.threads = threads;
+    o.tol = m->tol;
+    o.max_iter = m->max_iter;
+    rc = pth_logreg_fit(&X, Y, L, &o, &m->lin, err);
+    pth_csr_free(&X);
+    return rc;
+}
+
+int txl_predict(const txl_model *m, size_t n, const char *const *fields, double *proba, pth_error *err)
+{
+    pth_csr X;
+    /* featurize() only writes m's tf-idf when fitting. */
+    int rc = featurize((txl_model *)m, 0, n, fields, &X, err);
+    if (rc)
+        return rc;
+    rc = pth_linear_predict_proba(&m->lin, &X, proba, err);
+    pth_csr_free(&X);
+    return rc;
+}
+
+void txl_save(const txl_model *m, pth_blob_writer *w)
+{
+    pth_blob_u32(w, TXL_MAGIC);
+    pth_blob_u32(w, (uint32_t)m->nfields);
+    for (size_t f = 0; f < m->nfields; f++) {
+        const pth_hash_options *o = &m->ho[f];
+        pth_blob_u32(w, o->word_bits);
+        pth_blob_u32(w, o->word_min);
+        pth_blob_u32(w, o->word_max);
+        pth_blob_u32(w, o->char_bits);
+        pth_blob_u32(w, o->char_min);
+        pth_blob_u32(w, o->char_max);
+        pth_blob_u32(w, o->seed);
+        pth_blob_i32(w, o->negation);
+        pth_blob_i32(w, o->alternate_sign);
+        pth_blob_f64(w, m->field_scale[f]);
+        pth_tfidf_save(&m->tf[f], w);
+    }
+    pth_linear_save(&m->lin, w);
+}
+
+int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (pth_blob_read_u32(r) != TXL_MAGIC)
+        pth_blob_reader_fail(r, "not a pathos linear text model (bad magic)");
+    uint32_t nf = pth_blob_read_u32(r);
+    if (pth_blob_reader_ok(r) && (nf < 1 || nf > TXL_MAXFIELDS))
+        pth_blob_reader_fail(r, "linear text model: %u fields (1..%d allowed)", nf, TXL_MAXFIELDS);
+    if (!pth_blob_reader_ok(r))
+        return pth_blob_reader_status(r, err);
+    m->nfields = nf;
+    int rc = 0;
+    for (size_t f = 0; f < m->nfields && !rc; f++) {
+        pth_hash_options *o = &m->ho[f];
+        o->word_bits = pth_blob_read_u32(r);
+        o->word_min = pth_blob_read_u32(r);
+        o->word_max = pth_blob_read_u32(r);
+        o->char_bits = pth_blob_read_u32(r);
+        o->char_min = pth_blob_read_u32(r);
+        o->char_max = pth_blob_read_u32(r);
+        o->seed = pth_blob_read_u32(r);
+        o->negation = pth_blob_read_i32(r);
+        o->alternate_sign = pth_blob_read_i32(r);
+        m->field_scale[f] = pth_blob_read_f64(r);
+        if (pth_blob_reader_ok(r) && (o->word_bits > 26 || o->char_bits > 26 || o->word_max > 8 ||
+                                      o->char_max > 16 || o->word_min > o->word_max || o->char_min > o->char_max)) {
+            pth_blob_reader_fail(r, "linear text model: invalid hashing options for field %zu", f);
+        }
+        if (!pth_blob_reader_ok(r))
+            rc = pth_blob_reader_status(r, err);
+        else
+            rc = pth_tfidf_load(&m->tf[f], r, err);
+        if (!rc && m->tf[f].ncols != pth_hash_ncols(o))
+            rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model: field %zu has %zu tf-idf columns, expected %zu", f,
+                          m->tf[f].ncols, pth_hash_ncols(o));
+    }
+    if (!rc)
+        rc = pth_linear_load(&m->lin, r, err);
+    if (rc)
+        txl_free(m);
+    return rc;
+}
