@@ -98,7 +98,7 @@ static void test_statistics(void)
     /* Expected values: numpy 1.x on the 5 face rows (NaN dropped), e.g.
      *   v = np.array([0.1, 0.3, -0.2, 0.4, 0.0]); v.mean(); v.std(); np.percentile(v, 10);
      *   np.abs(np.diff(v)).mean(); (v >= 0.5).mean()
-     * printed with %.17g. */
+     * printed with %.17g (tests/features_reference.py prints them all). */
     const double tol = 1e-12;
     CHECK_NEAR(feat(&v, "gaze_angle_x__mean"), 0.12, tol);
     CHECK_NEAR(feat(&v, "gaze_angle_x__std"), 0.21354156504062627, tol);
@@ -312,7 +312,8 @@ typedef struct {
     double au12_mean, gaze_x_p90, pose_rx_std, au45_frac, au06_mad;
 } real_ref;
 
-/* Reference values from pandas 2 / numpy (independent of pathos' CSV reader):
+/* Reference values from pandas / numpy 1.24 (independent of pathos; tests/features_reference.py
+ * regenerates them):
  *   d = pd.read_csv(f, index_col=0, float_precision='round_trip')  # correctly rounded parse
  *   d.columns = [c.strip() for c in d.columns]
  *   v = d[(d != 0).any(axis=1)]
