@@ -16,7 +16,7 @@
 #define NN_CLONES
 #endif
 
-#define NN_BQ 64
+#define NN_BQ 128
 #define NN_BK 1024
 
 void nn_linear(float *out, int ldo, const float *in, int ldi, const float *W, const float *bias, int M, int K,
@@ -41,30 +41,46 @@ void nn_matmul(float *out, int ldo, const float *A, int lda, const float *B, int
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, out, ldo);
 }
 
+/* One row: r = LN(r + a).  Statistics in double (the reference is a float64 evaluation);
+ * eight partial sums keep the reductions vectorisable. */
+NN_CLONES static void add_layernorm_row(float *r, const float *a, int E, float eps)
+{
+    if (a)
+        for (int e = 0; e < E; e++)
+            r[e] += a[e];
+    double acc[8] = {0};
+    int e = 0;
+    for (; e + 8 <= E; e += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += (double)r[e + j];
+    double s = 0.0;
+    for (; e < E; e++)
+        s += (double)r[e];
+    for (int j = 0; j < 8; j++)
+        s += acc[j];
+    const double mean = s / E;
+    double acc2[8] = {0};
+    for (e = 0; e + 8 <= E; e += 8)
+        for (int j = 0; j < 8; j++) {
+            double d = (double)r[e + j] - mean;
+            acc2[j] += d * d;
+        }
+    double ss = 0.0;
+    for (; e < E; e++) {
+        double d = (double)r[e] - mean;
+        ss += d * d;
+    }
+    for (int j = 0; j < 8; j++)
+        ss += acc2[j];
+    const double inv = 1.0 / sqrt(ss / E + (double)eps);
+    for (e = 0; e < E; e++)
+        r[e] = (float)(((double)r[e] - mean) * inv);
+}
+
 void nn_add_layernorm(float *x, int ldx, const float *add, int lda, int M, int E, float eps)
 {
-    for (int i = 0; i < M; i++) {
-        float *r = x + (size_t)i * (size_t)ldx;
-        if (add) {
-            const float *a = add + (size_t)i * (size_t)lda;
-            for (int e = 0; e < E; e++)
-                r[e] += a[e];
-        }
-        /* Statistics in double: the reference is a float64 evaluation, and 192 terms make the
-         * extra cost negligible next to the GEMMs. */
-        double s = 0.0;
-        for (int e = 0; e < E; e++)
-            s += r[e];
-        double mean = s / E;
-        double ss = 0.0;
-        for (int e = 0; e < E; e++) {
-            double d = r[e] - mean;
-            ss += d * d;
-        }
-        double inv = 1.0 / sqrt(ss / E + (double)eps);
-        for (int e = 0; e < E; e++)
-            r[e] = (float)((r[e] - mean) * inv);
-    }
+    for (int i = 0; i < M; i++)
+        add_layernorm_row(x + (size_t)i * (size_t)ldx, add ? add + (size_t)i * (size_t)lda : NULL, E, eps);
 }
 
 /* exp(v) by Cody-Waite range reduction (v = k ln2 + r, |r| <= ln2/2) and the Cephes degree-6
@@ -176,6 +192,55 @@ void nn_softmax_rows(float *x, int ldx, int M, int N)
     }
 }
 
+/* Attention over at most NN_SMALL keys (TabPFN's attention between the features of a row):
+ * two GEMM calls per head would cost more in BLAS call and packing overhead than in
+ * arithmetic, so scores and outputs are plain loops vectorised over keys and over D. */
+#define NN_SMALL 64
+NN_CLONES static void attention_small(const nn_attn *a, float *scratch)
+{
+    const int M = a->M, N = a->N, D = a->D;
+    float *kt = scratch, *s = kt + (size_t)D * NN_SMALL; /* K^T [D, N], scores [N] */
+    for (int j = 0; j < N; j++)
+        for (int d = 0; d < D; d++)
+            kt[d * NN_SMALL + j] = a->K[(size_t)j * (size_t)a->ldk + (size_t)d];
+    for (int i = 0; i < M; i++) {
+        const float *q = a->Q + (size_t)i * (size_t)a->ldq;
+        for (int j = 0; j < N; j++)
+            s[j] = 0.0f;
+        for (int d = 0; d < D; d++) {
+            const float qd = q[d];
+            const float *kr = kt + d * NN_SMALL;
+            for (int j = 0; j < N; j++)
+                s[j] += qd * kr[j];
+        }
+        float mx = -INFINITY;
+        for (int j = 0; j < N; j++) {
+            s[j] *= a->scale;
+            mx = s[j] > mx ? s[j] : mx;
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < N; j++) {
+            s[j] = exp_approx(s[j] - mx);
+            sum += s[j];
+        }
+        const float inv = 1.0f / sum;
+        float *o = a->O + (size_t)i * (size_t)a->ldo;
+        for (int d = 0; d < D; d++)
+            o[d] = 0.0f;
+        for (int j = 0; j < N; j++) {
+            const float p = s[j] * inv;
+            const float *v = a->V + (size_t)j * (size_t)a->ldv;
+            for (int d = 0; d < D; d++)
+                o[d] += p * v[d];
+        }
+    }
+}
+
+static int attn_small(const nn_attn *a)
+{
+    return a->N <= NN_SMALL && a->bq <= 0 && a->bk <= 0;
+}
+
 static int attn_bq(const nn_attn *a)
 {
     int bq = a->bq > 0 ? a->bq : NN_BQ;
@@ -190,6 +255,8 @@ static int attn_bk(const nn_attn *a)
 
 size_t nn_attention_scratch(const nn_attn *a)
 {
+    if (attn_small(a))
+        return (size_t)a->D * NN_SMALL + NN_SMALL + 16;
     size_t bq = (size_t)attn_bq(a), bk = (size_t)attn_bk(a);
     return bq * bk + bq * (size_t)a->D + 2 * bq + 16;
 }
@@ -199,6 +266,10 @@ void nn_attention(const nn_attn *a, float *scratch)
     const int M = a->M, N = a->N, D = a->D;
     if (M <= 0)
         return;
+    if (attn_small(a)) {
+        attention_small(a, scratch);
+        return;
+    }
     const int bq = attn_bq(a), bk = attn_bk(a);
     float *S = scratch;                       /* [bq, bk] scores, then probabilities */
     float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] running output (streaming only) */

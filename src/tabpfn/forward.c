@@ -54,176 +54,183 @@ static float *kv_slot(const pth_tabpfn_ctx *ctx, int l, int c)
     return ctx->kv + slot * 2 * ctx->N * (size_t)m->D;
 }
 
+/* ---------------------------------------------------------------- workspaces */
+
+/* One scratch buffer per OpenMP thread, allocated once per pass and reused by every layer
+ * (fresh large mallocs per layer cost page faults). */
+typedef struct {
+    float **buf;
+    int nt;
+} wspace;
+
+static void ws_free(wspace *w)
+{
+    for (int i = 0; i < w->nt; i++)
+        free(w->buf[i]);
+    free(w->buf);
+    w->buf = NULL, w->nt = 0;
+}
+
+static int ws_init(wspace *w, int nt, size_t floats)
+{
+    w->nt = 0;
+    w->buf = calloc((size_t)nt, sizeof *w->buf);
+    if (!w->buf)
+        return PTH_ERR_NOMEM;
+    w->nt = nt;
+    for (int i = 0; i < nt; i++)
+        if (!(w->buf[i] = malloc(floats * sizeof(float)))) {
+            ws_free(w);
+            return PTH_ERR_NOMEM;
+        }
+    return PTH_OK;
+}
+
+static int rows_per_chunk(int C)
+{
+    return TOKENS_PER_CHUNK / C > 0 ? TOKENS_PER_CHUNK / C : 1;
+}
+
+static size_t ws_feature_attention(const pth_tabpfn *m, int C)
+{
+    nn_attn a = {.M = C, .N = C, .D = m->D};
+    return (size_t)rows_per_chunk(C) * (size_t)C * (size_t)(5 * m->E) + nn_attention_scratch(&a);
+}
+
+static size_t ws_mlp(const pth_tabpfn *m)
+{
+    return (size_t)TOKENS_PER_CHUNK * (size_t)(m->hid + m->E);
+}
+
+static size_t ws_item_train(const pth_tabpfn *m, int N)
+{
+    nn_attn a = {.M = N, .N = N, .D = m->D};
+    return (size_t)N * (size_t)(5 * m->E) + nn_attention_scratch(&a);
+}
+
+static size_t ws_item_test(const pth_tabpfn *m, int N, int T)
+{
+    nn_attn a = {.M = T * m->H, .N = N, .D = m->D};
+    return (size_t)T * (size_t)(3 * m->E) + nn_attention_scratch(&a);
+}
+
+static size_t zmax(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
 /* ---------------------------------------------------------------- blocks */
 
 /* x = LN(x + FeatureAttention(x)) for rows x C tokens: attention among the C tokens of a row. */
-static int feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, size_t rows, int C)
+static void feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, size_t rows, int C,
+                              const wspace *ws)
 {
     const int E = m->E, H = m->H, D = m->D;
-    const int rpc = TOKENS_PER_CHUNK / C > 0 ? TOKENS_PER_CHUNK / C : 1;
+    const int rpc = rows_per_chunk(C);
     const long nchunks = (long)((rows + (size_t)rpc - 1) / (size_t)rpc);
     const size_t tok = (size_t)rpc * (size_t)C;
-    nn_attn proto = {.M = C, .N = C, .D = D};
-    const size_t scr_n = nn_attention_scratch(&proto);
     const float scale = 1.0f / sqrtf((float)D);
-    int fail = 0;
-#pragma omp parallel num_threads(nthreads(m))
-    {
-        float *buf = malloc((tok * (size_t)(5 * E) + scr_n) * sizeof *buf);
-        if (!buf) {
-#pragma omp atomic write
-            fail = 1;
-        }
-#pragma omp for schedule(dynamic)
-        for (long ch = 0; ch < nchunks; ch++) {
-            if (!buf)
-                continue;
-            const size_t r0 = (size_t)ch * (size_t)rpc;
-            const int nr = (int)(rows - r0 < (size_t)rpc ? rows - r0 : (size_t)rpc);
-            const int M = nr * C;
-            float *x = X + r0 * (size_t)C * (size_t)E;
-            float *qkv = buf, *o = qkv + tok * (size_t)(3 * E), *tmp = o + tok * (size_t)E,
-                  *scr = tmp + tok * (size_t)E;
-            nn_linear(qkv, 3 * E, x, E, ly->f_qkv, NULL, M, E, 3 * E);
-            for (int r = 0; r < nr; r++)
-                for (int h = 0; h < H; h++) {
-                    const float *q = qkv + (size_t)r * (size_t)C * (size_t)(3 * E) + (size_t)(h * D);
-                    nn_attn a = {.M = C, .N = C, .D = D, .Q = q, .ldq = 3 * E, .K = q + E, .ldk = 3 * E,
-                                 .V = q + 2 * E, .ldv = 3 * E,
-                                 .O = o + (size_t)r * (size_t)C * (size_t)E + (size_t)(h * D), .ldo = E,
-                                 .scale = scale};
-                    nn_attention(&a, scr);
-                }
-            nn_matmul(tmp, E, o, E, ly->f_out, E, M, E, E, 1.0f, 0.0f);
-            nn_add_layernorm(x, E, tmp, E, M, E, LN_EPS);
-        }
-        free(buf);
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    for (long ch = 0; ch < nchunks; ch++) {
+        float *buf = ws->buf[omp_get_thread_num()];
+        const size_t r0 = (size_t)ch * (size_t)rpc;
+        const int nr = (int)(rows - r0 < (size_t)rpc ? rows - r0 : (size_t)rpc);
+        const int M = nr * C;
+        float *x = X + r0 * (size_t)C * (size_t)E;
+        float *qkv = buf, *o = qkv + tok * (size_t)(3 * E), *tmp = o + tok * (size_t)E, *scr = tmp + tok * (size_t)E;
+        nn_linear(qkv, 3 * E, x, E, ly->f_qkv, NULL, M, E, 3 * E);
+        for (int r = 0; r < nr; r++)
+            for (int h = 0; h < H; h++) {
+                const float *q = qkv + (size_t)r * (size_t)C * (size_t)(3 * E) + (size_t)(h * D);
+                nn_attn a = {.M = C, .N = C, .D = D, .Q = q, .ldq = 3 * E, .K = q + E, .ldk = 3 * E, .V = q + 2 * E,
+                             .ldv = 3 * E, .O = o + (size_t)r * (size_t)C * (size_t)E + (size_t)(h * D), .ldo = E,
+                             .scale = scale};
+                nn_attention(&a, scr);
+            }
+        nn_matmul(tmp, E, o, E, ly->f_out, E, M, E, E, 1.0f, 0.0f);
+        nn_add_layernorm(x, E, tmp, E, M, E, LN_EPS);
     }
-    return fail ? PTH_ERR_NOMEM : PTH_OK;
 }
 
 /* x = LN(x + W2 gelu(W1 x)) for M tokens at x, x + ld, ... */
-static int mlp(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, int ld, size_t M)
+static void mlp(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, int ld, size_t M, const wspace *ws)
 {
     const int E = m->E, hid = m->hid;
     const long nchunks = (long)((M + TOKENS_PER_CHUNK - 1) / TOKENS_PER_CHUNK);
-    int fail = 0;
-#pragma omp parallel num_threads(nthreads(m))
-    {
-        float *buf = malloc((size_t)TOKENS_PER_CHUNK * (size_t)(hid + E) * sizeof *buf);
-        if (!buf) {
-#pragma omp atomic write
-            fail = 1;
-        }
-#pragma omp for schedule(dynamic)
-        for (long ch = 0; ch < nchunks; ch++) {
-            if (!buf)
-                continue;
-            const size_t t0 = (size_t)ch * TOKENS_PER_CHUNK;
-            const int mc = (int)(M - t0 < TOKENS_PER_CHUNK ? M - t0 : TOKENS_PER_CHUNK);
-            float *x = X + t0 * (size_t)ld, *h = buf, *tmp = buf + (size_t)TOKENS_PER_CHUNK * (size_t)hid;
-            nn_linear(h, hid, x, ld, ly->w1, NULL, mc, E, hid);
-            nn_gelu(h, (size_t)mc * (size_t)hid);
-            nn_linear(tmp, E, h, hid, ly->w2, NULL, mc, hid, E);
-            nn_add_layernorm(x, ld, tmp, E, mc, E, LN_EPS);
-        }
-        free(buf);
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    for (long ch = 0; ch < nchunks; ch++) {
+        float *buf = ws->buf[omp_get_thread_num()];
+        const size_t t0 = (size_t)ch * TOKENS_PER_CHUNK;
+        const int mc = (int)(M - t0 < TOKENS_PER_CHUNK ? M - t0 : TOKENS_PER_CHUNK);
+        float *x = X + t0 * (size_t)ld, *h = buf, *tmp = buf + (size_t)TOKENS_PER_CHUNK * (size_t)hid;
+        nn_linear(h, hid, x, ld, ly->w1, NULL, mc, E, hid);
+        nn_gelu(h, (size_t)mc * (size_t)hid);
+        nn_linear(tmp, E, h, hid, ly->w2, NULL, mc, hid, E);
+        nn_add_layernorm(x, ld, tmp, E, mc, E, LN_EPS);
     }
-    return fail ? PTH_ERR_NOMEM : PTH_OK;
 }
 
 /* Item attention of the train rows, column by column: 6-head self-attention over the N train
  * rows.  Stores each column's head-0 K/V for the test rows.  In the last layer only the target
  * column's K/V are needed (nothing of the train rows reaches the decoder otherwise). */
-static int item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X)
+static void item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X, const wspace *ws)
 {
     const pth_tabpfn *m = ctx->m;
     const tabpfn_layer *ly = &m->layers[l];
     const int E = m->E, H = m->H, D = m->D, C = ctx->C, N = (int)ctx->N;
     const int last = l == m->L - 1;
     const int c0 = last ? C - 1 : 0;
-    nn_attn proto = {.M = N, .N = N, .D = D};
-    const size_t scr_n = nn_attention_scratch(&proto);
     const float scale = 1.0f / sqrtf((float)D);
-    int fail = 0;
-#pragma omp parallel num_threads(nthreads(m))
-    {
-        float *buf = last ? NULL : malloc(((size_t)N * (size_t)(5 * E) + scr_n) * sizeof *buf);
-        if (!last && !buf) {
-#pragma omp atomic write
-            fail = 1;
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    for (int c = c0; c < C; c++) {
+        float *x = X + (size_t)c * (size_t)E, *kv = kv_slot(ctx, l, c);
+        const int ld = C * E;
+        if (last) {
+            nn_linear(kv, D, x, ld, ly->i_qkv + (size_t)E * (size_t)E, NULL, N, E, D);
+            nn_linear(kv + (size_t)N * (size_t)D, D, x, ld, ly->i_qkv + 2 * (size_t)E * (size_t)E, NULL, N, E, D);
+            continue;
         }
-#pragma omp for schedule(dynamic)
-        for (int c = c0; c < C; c++) {
-            float *x = X + (size_t)c * (size_t)E, *kv = kv_slot(ctx, l, c);
-            const int ld = C * E;
-            if (last) {
-                nn_linear(kv, D, x, ld, ly->i_qkv + (size_t)E * (size_t)E, NULL, N, E, D);
-                nn_linear(kv + (size_t)N * (size_t)D, D, x, ld, ly->i_qkv + 2 * (size_t)E * (size_t)E, NULL, N, E,
-                          D);
-                continue;
-            }
-            if (!buf)
-                continue;
-            float *qkv = buf, *o = qkv + (size_t)N * (size_t)(3 * E), *tmp = o + (size_t)N * (size_t)E,
-                  *scr = tmp + (size_t)N * (size_t)E;
-            nn_linear(qkv, 3 * E, x, ld, ly->i_qkv, NULL, N, E, 3 * E);
-            for (int r = 0; r < N; r++) {
-                memcpy(kv + (size_t)r * (size_t)D, qkv + (size_t)r * (size_t)(3 * E) + E, (size_t)D * sizeof *kv);
-                memcpy(kv + (size_t)(N + r) * (size_t)D, qkv + (size_t)r * (size_t)(3 * E) + 2 * E,
-                       (size_t)D * sizeof *kv);
-            }
-            for (int h = 0; h < H; h++) {
-                nn_attn a = {.M = N, .N = N, .D = D, .Q = qkv + h * D, .ldq = 3 * E, .K = qkv + E + h * D,
-                             .ldk = 3 * E, .V = qkv + 2 * E + h * D, .ldv = 3 * E, .O = o + h * D, .ldo = E,
-                             .scale = scale};
-                nn_attention(&a, scr);
-            }
-            nn_matmul(tmp, E, o, E, ly->i_out, E, N, E, E, 1.0f, 0.0f);
-            nn_add_layernorm(x, ld, tmp, E, N, E, LN_EPS);
+        float *buf = ws->buf[omp_get_thread_num()];
+        float *qkv = buf, *o = qkv + (size_t)N * (size_t)(3 * E), *tmp = o + (size_t)N * (size_t)E,
+              *scr = tmp + (size_t)N * (size_t)E;
+        nn_linear(qkv, 3 * E, x, ld, ly->i_qkv, NULL, N, E, 3 * E);
+        for (int r = 0; r < N; r++) {
+            memcpy(kv + (size_t)r * (size_t)D, qkv + (size_t)r * (size_t)(3 * E) + E, (size_t)D * sizeof *kv);
+            memcpy(kv + (size_t)(N + r) * (size_t)D, qkv + (size_t)r * (size_t)(3 * E) + 2 * E,
+                   (size_t)D * sizeof *kv);
         }
-        free(buf);
+        for (int h = 0; h < H; h++) {
+            nn_attn a = {.M = N, .N = N, .D = D, .Q = qkv + h * D, .ldq = 3 * E, .K = qkv + E + h * D, .ldk = 3 * E,
+                         .V = qkv + 2 * E + h * D, .ldv = 3 * E, .O = o + h * D, .ldo = E, .scale = scale};
+            nn_attention(&a, scr);
+        }
+        nn_matmul(tmp, E, o, E, ly->i_out, E, N, E, E, 1.0f, 0.0f);
+        nn_add_layernorm(x, ld, tmp, E, N, E, LN_EPS);
     }
-    return fail ? PTH_ERR_NOMEM : PTH_OK;
 }
 
 /* Item attention of T test rows: all H query heads attend to the cached head-0 K/V of the
  * train rows (multi-query); the H heads of the T rows are one [T*H, D] query matrix. */
-static int item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int T)
+static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int T, const wspace *ws)
 {
     const pth_tabpfn *m = ctx->m;
     const tabpfn_layer *ly = &m->layers[l];
     const int E = m->E, H = m->H, D = m->D, C = ctx->C, N = (int)ctx->N;
     const int c0 = l == m->L - 1 ? C - 1 : 0;
-    nn_attn proto = {.M = T * H, .N = N, .D = D};
-    const size_t scr_n = nn_attention_scratch(&proto);
-    int fail = 0;
-#pragma omp parallel num_threads(nthreads(m))
-    {
-        float *buf = malloc(((size_t)T * (size_t)(3 * E) + scr_n) * sizeof *buf);
-        if (!buf) {
-#pragma omp atomic write
-            fail = 1;
-        }
-#pragma omp for schedule(dynamic)
-        for (int c = c0; c < C; c++) {
-            if (!buf)
-                continue;
-            float *x = X + (size_t)c * (size_t)E, *q = buf, *o = q + (size_t)T * (size_t)E,
-                  *tmp = o + (size_t)T * (size_t)E, *scr = tmp + (size_t)T * (size_t)E;
-            const float *kv = kv_slot(ctx, l, c);
-            const int ld = C * E;
-            nn_linear(q, E, x, ld, ly->i_qkv, NULL, T, E, E);
-            nn_attn a = {.M = T * H, .N = N, .D = D, .Q = q, .ldq = D, .K = kv, .ldk = D,
-                         .V = kv + (size_t)N * (size_t)D, .ldv = D, .O = o, .ldo = D,
-                         .scale = 1.0f / sqrtf((float)D)};
-            nn_attention(&a, scr);
-            nn_matmul(tmp, E, o, E, ly->i_out, E, T, E, E, 1.0f, 0.0f);
-            nn_add_layernorm(x, ld, tmp, E, T, E, LN_EPS);
-        }
-        free(buf);
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    for (int c = c0; c < C; c++) {
+        float *buf = ws->buf[omp_get_thread_num()];
+        float *x = X + (size_t)c * (size_t)E, *q = buf, *o = q + (size_t)T * (size_t)E, *tmp = o + (size_t)T * (size_t)E,
+              *scr = tmp + (size_t)T * (size_t)E;
+        const float *kv = kv_slot(ctx, l, c);
+        const int ld = C * E;
+        nn_linear(q, E, x, ld, ly->i_qkv, NULL, T, E, E);
+        nn_attn a = {.M = T * H, .N = N, .D = D, .Q = q, .ldq = D, .K = kv, .ldk = D, .V = kv + (size_t)N * (size_t)D,
+                     .ldv = D, .O = o, .ldo = D, .scale = 1.0f / sqrtf((float)D)};
+        nn_attention(&a, scr);
+        nn_matmul(tmp, E, o, E, ly->i_out, E, T, E, E, 1.0f, 0.0f);
+        nn_add_layernorm(x, ld, tmp, E, T, E, LN_EPS);
     }
-    return fail ? PTH_ERR_NOMEM : PTH_OK;
 }
 
 /* ---------------------------------------------------------------- preprocessing + encoder */
@@ -490,23 +497,24 @@ static pth_tabpfn_ctx *ctx_create(const pth_tabpfn *m, const float *X_train, con
     encode_rows(ctx, ctx->Xtr, N, ctx->ydense, X);
     if (hook)
         hook(ud, -1, 0, X, N, C, (size_t)E);
+    wspace ws;
+    if (ws_init(&ws, nthreads(m),
+                zmax(zmax(ws_feature_attention(m, ctx->C), ws_mlp(m)), ws_item_train(m, (int)N)))) {
+        pth_fail(err, PTH_ERR_NOMEM, "TabPFN: out of memory for the forward pass workspace");
+        goto fail;
+    }
     const int prev = nn_blas_threads_single();
-    int rc = PTH_OK;
-    for (int l = 0; l < L && !rc; l++) {
-        rc = feature_attention(m, &m->layers[l], X, N, ctx->C);
-        if (!rc)
-            rc = item_attention_train(ctx, l, X);
-        if (!rc && l < L - 1) {
-            rc = mlp(m, &m->layers[l], X, E, N * C);
+    for (int l = 0; l < L; l++) {
+        feature_attention(m, &m->layers[l], X, N, ctx->C, &ws);
+        item_attention_train(ctx, l, X, &ws);
+        if (l < L - 1) {
+            mlp(m, &m->layers[l], X, E, N * C, &ws);
             if (hook)
                 hook(ud, l, 0, X, N, C, (size_t)E);
         }
     }
     nn_blas_threads_restore(prev);
-    if (rc) {
-        pth_fail(err, PTH_ERR_NOMEM, "TabPFN: out of memory in the forward pass");
-        goto fail;
-    }
+    ws_free(&ws);
     free(X);
     return ctx;
 fail:
@@ -548,39 +556,28 @@ static int batch_changes_masks(const pth_tabpfn_ctx *ctx, const float *Xt, size_
 }
 
 /* Runs T test rows (T <= TEST_BATCH) through the network against the cached train K/V. */
-static int predict_batch(const pth_tabpfn_ctx *ctx, const float *Xt, int T, float *logits, tabpfn_hook hook,
-                         void *ud)
+static void predict_batch(const pth_tabpfn_ctx *ctx, const float *Xt, int T, float *logits, float *X, float *h,
+                          const wspace *ws, tabpfn_hook hook, void *ud)
 {
     const pth_tabpfn *m = ctx->m;
     const int E = m->E, C = ctx->C, L = m->L;
-    float *X = malloc((size_t)T * (size_t)C * (size_t)E * sizeof *X);
-    float *h = malloc((size_t)T * (size_t)m->dec_hid * sizeof *h);
-    int rc = X && h ? PTH_OK : PTH_ERR_NOMEM;
-    if (!rc) {
-        encode_rows(ctx, Xt, (size_t)T, NULL, X);
+    encode_rows(ctx, Xt, (size_t)T, NULL, X);
+    if (hook)
+        hook(ud, -1, 1, X, (size_t)T, (size_t)C, (size_t)E);
+    for (int l = 0; l < L; l++) {
+        feature_attention(m, &m->layers[l], X, (size_t)T, C, ws);
+        item_attention_test(ctx, l, X, T, ws);
+        if (l == L - 1) /* only the target tokens reach the decoder */
+            mlp(m, &m->layers[l], X + (size_t)(C - 1) * (size_t)E, C * E, (size_t)T, ws);
+        else
+            mlp(m, &m->layers[l], X, E, (size_t)T * (size_t)C, ws);
         if (hook)
-            hook(ud, -1, 1, X, (size_t)T, (size_t)C, (size_t)E);
-    }
-    for (int l = 0; l < L && !rc; l++) {
-        const int last = l == L - 1;
-        rc = feature_attention(m, &m->layers[l], X, (size_t)T, C);
-        if (!rc)
-            rc = item_attention_test(ctx, l, X, T);
-        if (!rc)
-            rc = last ? mlp(m, &m->layers[l], X + (size_t)(C - 1) * (size_t)E, C * E, (size_t)T)
-                      : mlp(m, &m->layers[l], X, E, (size_t)T * (size_t)C);
-        if (!rc && hook)
             hook(ud, l, 1, X, (size_t)T, (size_t)C, (size_t)E);
     }
-    if (!rc) {
-        /* Decoder on the target tokens. */
-        nn_linear(h, m->dec_hid, X + (size_t)(C - 1) * (size_t)E, C * E, m->d1_w, m->d1_b, T, E, m->dec_hid);
-        nn_gelu(h, (size_t)T * (size_t)m->dec_hid);
-        nn_linear(logits, m->n_out, h, m->dec_hid, m->d2_w, m->d2_b, T, m->dec_hid, m->n_out);
-    }
-    free(X);
-    free(h);
-    return rc;
+    /* Decoder on the target tokens. */
+    nn_linear(h, m->dec_hid, X + (size_t)(C - 1) * (size_t)E, C * E, m->d1_w, m->d1_b, T, E, m->dec_hid);
+    nn_gelu(h, (size_t)T * (size_t)m->dec_hid);
+    nn_linear(logits, m->n_out, h, m->dec_hid, m->d2_w, m->d2_b, T, m->dec_hid, m->n_out);
 }
 
 static int predict(const pth_tabpfn_ctx *ctx, const float *X_test, size_t n_test, float *logits, tabpfn_hook hook,
@@ -601,15 +598,25 @@ static int predict(const pth_tabpfn_ctx *ctx, const float *X_test, size_t n_test
         pth_tabpfn_ctx_free(tmp);
         return rc;
     }
+    const pth_tabpfn *m = ctx->m;
+    const int Tmax = (int)(n_test < TEST_BATCH ? n_test : TEST_BATCH);
+    float *X = malloc((size_t)Tmax * (size_t)ctx->C * (size_t)m->E * sizeof *X);
+    float *h = malloc((size_t)Tmax * (size_t)m->dec_hid * sizeof *h);
+    wspace ws = {0};
+    if (!X || !h ||
+        ws_init(&ws, nthreads(m),
+                zmax(zmax(ws_feature_attention(m, ctx->C), ws_mlp(m)), ws_item_test(m, (int)ctx->N, Tmax)))) {
+        free(X), free(h);
+        return pth_fail(err, PTH_ERR_NOMEM, "TabPFN: out of memory predicting %zu rows", n_test);
+    }
     const int prev = nn_blas_threads_single();
-    int rc = PTH_OK;
-    for (size_t t0 = 0; t0 < n_test && !rc; t0 += TEST_BATCH) {
+    for (size_t t0 = 0; t0 < n_test; t0 += TEST_BATCH) {
         const int T = (int)(n_test - t0 < TEST_BATCH ? n_test - t0 : TEST_BATCH);
-        rc = predict_batch(ctx, X_test + t0 * ctx->F, T, logits + t0 * (size_t)ctx->m->n_out, hook, ud);
+        predict_batch(ctx, X_test + t0 * ctx->F, T, logits + t0 * (size_t)m->n_out, X, h, &ws, hook, ud);
     }
     nn_blas_threads_restore(prev);
-    if (rc)
-        return pth_fail(err, PTH_ERR_NOMEM, "TabPFN: out of memory predicting %zu rows", n_test);
+    ws_free(&ws);
+    free(X), free(h);
     return PTH_OK;
 }
 
