@@ -4,7 +4,7 @@
  *
  *  1. Row filter.  A row is kept ("valid") only when a face was tracked in it:
  *       - not padding: at least one cell of a known OpenFace feature column (any family,
- *         selected or not) is non-zero and not NaN.  The released hri-empathy files are
+ *         selected or not) is finite and non-zero.  The released hri-empathy files are
  *         left-padded with all-zero rows, and OpenFace writes zeros when tracking fails;
  *       - when a `success` column exists: success != 0 (NaN counts as failure);
  *       - when a `confidence` column exists: confidence >= min_confidence (NaN fails).

@@ -48,7 +48,7 @@ static int optional_numeric(const pth_table *t, const char *name, long *idx, pth
     return PTH_OK;
 }
 
-/* Marks rows that have at least one non-zero, non-NaN cell in some OpenFace feature column. */
+/* Marks rows that have at least one non-zero, finite cell in some OpenFace feature column. */
 static int mark_tracked_rows(const pth_table *t, unsigned char *keep, pth_error *err)
 {
     size_t n_feature_cols = 0;
@@ -59,7 +59,7 @@ static int mark_tracked_rows(const pth_table *t, unsigned char *keep, pth_error 
             continue;
         n_feature_cols++;
         for (size_t r = 0; r < t->nrows; r++)
-            if (!keep[r] && col->num[r] != 0 && !isnan(col->num[r]))
+            if (!keep[r] && col->num[r] != 0 && isfinite(col->num[r]))
                 keep[r] = 1;
     }
     if (n_feature_cols == 0)
