@@ -121,6 +121,14 @@ static void test_ckpt_matches_safetensors(void)
     /* Both configs are the same dict; only the key order differs (the header's is sorted). */
     cJSON *a = cJSON_Parse(st.config_json ? st.config_json : ""), *b = cJSON_Parse(ck.config_json ? ck.config_json : "");
     CHECK(a && b && cJSON_GetArraySize(a) == 33 && cJSON_Compare(a, b, 1));
+    /* ... and the dict that the README ships as config.json. */
+    char *text;
+    size_t len;
+    CHECK_OK(pth_read_file(pth_test_shared("testdata/tabpfn-v2/config.json"), 1 << 20, &text, &len, &err), &err);
+    cJSON *ref = text ? cJSON_Parse(text) : NULL;
+    CHECK(ref && cJSON_Compare(ref, b, 1));
+    cJSON_Delete(ref);
+    free(text);
     cJSON_Delete(a);
     cJSON_Delete(b);
     /* Dispatch by content picks the right reader for each. */
