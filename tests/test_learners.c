@@ -436,6 +436,9 @@ static void test_corrupt_files(void)
     corrupt_model("xgboost", small, 2);
     pth_error err = {0};
     CHECK(pth_model_load("/nonexistent/dir/x.model", &err) == NULL && err.code == PTH_ERR_IO);
+    pth_model *m = fit("majority", NULL, 0, ref_bin_X, ref_bin_y, REF_N, REF_D, 2, 1, &err);
+    CHECK(m && pth_model_save(m, "/nonexistent/dir/x.model", &err) == PTH_ERR_IO && strstr(err.msg, "x.model"));
+    pth_model_free(m);
     CHECK(pth_model_load_buffer(NULL, 0, NULL, &err) == NULL && err.code == PTH_ERR_FORMAT);
 }
 
@@ -520,6 +523,31 @@ static void test_concurrent(void)
     }
 }
 
+/* n_classes may exceed the classes present (a fold without class 2): every learner
+ * still fits, gives the absent class (almost) no probability, and rows sum to 1. */
+static void test_absent_class(void)
+{
+    for (size_t l = 0; l < pth_learner_count(); l++) {
+        const char *name = pth_learner_name(l);
+        if (!strcmp(name, "tabpfn"))
+            continue;
+        pth_error err = {0};
+        double P[REF_T * 3];
+        pth_model *m = fit(name, NULL, 0, ref_bin_X, ref_bin_y, REF_N, REF_D, 3, 1, &err);
+        CHECK(m != NULL);
+        if (!m) {
+            fprintf(stderr, "  %s: %s\n", name, err.msg);
+            continue;
+        }
+        CHECK_OK(pth_model_predict_proba(m, ref_bin_Xt, REF_T, P, &err), &err);
+        double worst = 0;
+        for (size_t i = 0; i < REF_T; i++)
+            worst = fmax(worst, P[i * 3 + 2]);
+        CHECK(worst < 0.01);
+        pth_model_free(m);
+    }
+}
+
 int main(void)
 {
     test_registry();
@@ -533,5 +561,6 @@ int main(void)
     test_corrupt_files();
     test_xgb_check();
     test_concurrent();
+    test_absent_class();
     return pth_test_finish();
 }
