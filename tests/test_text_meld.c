@@ -1,0 +1,148 @@
+/* MELD: CSV loading (header lookup, sorting by dialogue, bad rows), dialogue-grouped folds
+ * (no dialogue in two folds), the context features, and an end-to-end run on a training
+ * slice with and without context. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "pathos/textclf.h"
+#include "pathos/textemo.h"
+
+static const char *write_tmp(const char *name, const char *content)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", pth_test_tmpdir(), name);
+    FILE *fp = fopen(path, "wb");
+    fputs(content, fp);
+    fclose(fp);
+    return path;
+}
+
+static void test_load(void)
+{
+    pth_meld_split s;
+    pth_error err = {0};
+    CHECK_OK(pth_meld_load(pth_test_shared("data/meld/MELD/dev_sent_emo.csv"), 0, &s, &err), &err);
+    CHECK(s.n == 1109);
+    int sorted = 1;
+    for (size_t i = 1; i < s.n; i++)
+        sorted &= s.dialogue[i - 1] < s.dialogue[i] || (s.dialogue[i - 1] == s.dialogue[i] && s.utt[i - 1] < s.utt[i]);
+    CHECK(sorted);
+    if (s.n) {
+        CHECK(strcmp(s.text[0], "Oh my God, he\xE2\x80\x99s lost it. He\xE2\x80\x99s totally lost it.") == 0);
+        CHECK(s.label[0] == pth_meld_class_parse("sadness"));
+        CHECK(strcmp(s.speaker[0], "Phoebe") == 0);
+    }
+    pth_meld_split_free(&s);
+    /* Rows out of order are sorted; a missing column or unknown emotion is an error. */
+    const char *p = write_tmp("m.csv", "Utterance,Speaker,Emotion,Dialogue_ID,Utterance_ID\n"
+                                       "\"b, second\",B,joy,1,1\na,A,anger,1,0\nc,C,neutral,0,0\n");
+    CHECK_OK(pth_meld_load(p, 0, &s, &err), &err);
+    CHECK(s.n == 3 && strcmp(s.text[0], "c") == 0 && strcmp(s.text[2], "b, second") == 0);
+    pth_meld_split_free(&s);
+    p = write_tmp("m2.csv", "Utterance,Speaker,Dialogue_ID,Utterance_ID\nx,A,0,0\n");
+    CHECK(pth_meld_load(p, 0, &s, &err) == PTH_ERR_INVALID);
+    CHECK(strstr(err.msg, "Emotion") != NULL);
+    p = write_tmp("m3.csv", "Utterance,Speaker,Emotion,Dialogue_ID,Utterance_ID\nx,A,happy,0,0\n");
+    CHECK(pth_meld_load(p, 0, &s, &err) == PTH_ERR_PARSE);
+    CHECK(strstr(err.msg, ":2:") != NULL && strstr(err.msg, "happy") != NULL);
+}
+
+static void test_folds(void)
+{
+    pth_meld_split s;
+    pth_error err = {0};
+    CHECK_OK(pth_meld_load(pth_test_shared("data/meld/MELD/train_sent_emo.csv"), 0, &s, &err), &err);
+    int *f = malloc(s.n * sizeof(int)), *g = malloc(s.n * sizeof(int));
+    CHECK_OK(pth_group_kfold(s.dialogue, s.n, 5, 7, f, &err), &err);
+    CHECK_OK(pth_group_kfold(s.dialogue, s.n, 5, 7, g, &err), &err);
+    CHECK(memcmp(f, g, s.n * sizeof(int)) == 0); /* seeded: reproducible */
+    size_t count[5] = {0};
+    int same_fold = 1, in_range = 1;
+    for (size_t i = 0; i < s.n; i++) {
+        in_range &= f[i] >= 0 && f[i] < 5;
+        if (f[i] >= 0 && f[i] < 5)
+            count[f[i]]++;
+        /* rows are sorted by dialogue, so one dialogue is a contiguous run */
+        if (i > 0 && s.dialogue[i] == s.dialogue[i - 1])
+            same_fold &= f[i] == f[i - 1];
+    }
+    CHECK(in_range);
+    CHECK(same_fold); /* no dialogue in two folds */
+    for (int k = 0; k < 5; k++)
+        CHECK(count[k] > s.n / 8 && count[k] < s.n / 3);
+    CHECK_OK(pth_group_kfold(s.dialogue, s.n, 5, 8, g, &err), &err);
+    CHECK(memcmp(f, g, s.n * sizeof(int)) != 0); /* another seed, another split */
+    CHECK(pth_group_kfold(s.dialogue, s.n, 1, 7, g, &err) == PTH_ERR_INVALID);
+    int two[2] = {3, 3};
+    CHECK(pth_group_kfold(two, 2, 2, 7, g, &err) == PTH_ERR_INVALID); /* one group, two folds */
+    free(f), free(g);
+    pth_meld_split_free(&s);
+}
+
+static void test_context_features(void)
+{
+    /* Dialogue 0: A, B, A; dialogue 1: C.  P rows are one-hot on class i. */
+    const int dia[4] = {0, 0, 0, 1};
+    const char *spk[4] = {"A", "B", "A", "C"};
+    double P[4 * 7] = {0};
+    for (int i = 0; i < 4; i++)
+        P[i * 7 + i] = 1;
+    size_t nf = pth_meld_context_nfeat(2);
+    CHECK(nf == 7 + 2 * 2 * 15 + 14 + 4);
+    double *F = calloc(4 * nf, sizeof(double));
+    pth_meld_context_features(dia, spk, 4, P, 2, 0, F);
+    const double *f = F + 2 * nf; /* third turn, speaker A */
+    CHECK(f[2] > -0.001 && f[0] < -9);         /* own log-probabilities */
+    const double *prev1 = f + 7, *next1 = f + 7 + 15, *prev2 = f + 7 + 30;
+    CHECK(prev1[7 + 1] == 1 && prev1[1] == 0); /* turn 2 (B): other-speaker slot */
+    CHECK(prev1[14] == 1);
+    CHECK(next1[14] == 0);                     /* last turn: nothing after */
+    CHECK(prev2[0] == 1 && prev2[14] == 1);    /* turn 1 (A): same-speaker slot */
+    const double *means = f + 7 + 60;
+    CHECK_NEAR(means[0], 0.5, 1e-12);          /* rest of the dialogue: turns 1 and 2 */
+    CHECK_NEAR(means[1], 0.5, 1e-12);
+    CHECK_NEAR(means[7 + 0], 1.0, 1e-12);      /* same speaker: turn 1 only */
+    const double *g = F + 3 * nf;              /* a one-turn dialogue sees no other turn */
+    CHECK(g[7 + 14] == 0 && g[7 + 60] == 0);
+    /* Causal: the first turn does not see the second. */
+    pth_meld_context_features(dia, spk, 4, P, 2, 1, F);
+    CHECK(F[7 + 15 + 14] == 0);
+    pth_meld_context_features(dia, spk, 4, P, 2, 0, F);
+    CHECK(F[7 + 15 + 14] == 1);
+    free(F);
+}
+
+static void test_end_to_end(void)
+{
+    pth_meld_config c;
+    pth_meld_config_default(&c);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", pth_test_shared("data/meld/MELD"));
+    c.data_dir = dir;
+    c.model = PTH_TEXTEMO_FASTTEXT;
+    c.max_train = 4000;
+    c.context = 2;
+    pth_meld_result r;
+    pth_error err = {0};
+    CHECK_OK(pth_meld_eval(&c, &r, &err), &err);
+    printf("meld 4k slice, fastText: dev weighted-F1 %.4f (no context %.4f), macro %.4f (no context %.4f)\n",
+           r.weighted_f1, r.utt_weighted_f1, r.macro_f1, r.utt_macro_f1);
+    CHECK(r.n_train == 4000 && r.n_dev == 1109);
+    /* Majority class (neutral, 42% of dev) gives weighted-F1 ~0.25. */
+    CHECK(r.weighted_f1 > 0.40);
+    CHECK(r.utt_weighted_f1 > 0.40);
+    CHECK(r.accuracy > 0.45);
+    c.context = 7;
+    CHECK(pth_meld_eval(&c, &r, &err) == PTH_ERR_INVALID);
+}
+
+int main(void)
+{
+    test_load();
+    test_folds();
+    test_context_features();
+    test_end_to_end();
+    return pth_test_finish();
+}
