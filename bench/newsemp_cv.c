@@ -33,10 +33,12 @@ int main(int argc, char **argv)
             preds = argv[++i];
         else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             data = argv[++i];
+        else if (!strcmp(argv[i], "--no-stack"))
+            o.stack_targets = 0;
         else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack]\n", argv[0]);
             return 2;
         }
     }

@@ -68,6 +68,12 @@ int main(void)
     o.inner_folds = 4;
     o.hash.word_bits = 18;
     o.hash.char_bits = 18;
+    /* A smaller grid than the default keeps the test at a few seconds. */
+    static const double alphas[3] = {0.5, 2, 8}, dense_w[2] = {0, 0.5};
+    o.alphas = alphas;
+    o.n_alphas = 3;
+    o.dense_weights = dense_w;
+    o.n_dense_weights = 2;
     /* pth_test_source returns a static buffer: copy each path. */
     static char vader[4096], afinn[4096];
     snprintf(vader, sizeof vader, "%s", pth_test_source("data/lexicons/vader/vader_lexicon.txt"));

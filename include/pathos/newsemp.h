@@ -63,6 +63,9 @@ typedef struct {
     size_t n_alphas;
     const double *dense_weights; /* grid for w (NULL: {0, 0.3, 1}) */
     size_t n_dense_weights;
+    int stack_targets;           /* 1 (default): multi-task stacking - each target is refitted
+                                    as b0 + b1 yhat_empathy + b2 yhat_distress on the inner-CV
+                                    out-of-fold predictions of the training fold */
 } pth_newsemp_options;
 
 void pth_newsemp_options_default(pth_newsemp_options *o);

@@ -219,6 +219,7 @@ void pth_newsemp_options_default(pth_newsemp_options *o)
     o->grouped = 0;
     o->seed = 0;
     o->miscoverage = 0.1;
+    o->stack_targets = 1;
     pth_hash_options_default(&o->hash);
 }
 
@@ -519,121 +520,246 @@ static void inner_split(const int *ifold, size_t m, int k, const size_t *tr, siz
     }
 }
 
-/* One outer fold: tune, fit, predict, build intervals.  Writes pred/lo/hi for test rows. */
+/* Least squares y ~ b0 + b1 p0 + b2 p1 (3 x 3 normal equations, tiny ridge for safety). */
+static void stack_fit(const double *p0, const double *p1, const double *y, size_t m, double beta[3])
+{
+    double A[3][4] = {{0}};
+    for (size_t i = 0; i < m; i++) {
+        double x[3] = {1.0, p0[i], p1[i]};
+        for (int r = 0; r < 3; r++) {
+            for (int c = 0; c < 3; c++)
+                A[r][c] += x[r] * x[c];
+            A[r][3] += x[r] * y[i];
+        }
+    }
+    for (int r = 1; r < 3; r++)
+        A[r][r] += 1e-9 * (double)m;
+    /* Gauss-Jordan with partial pivoting. */
+    for (int col = 0; col < 3; col++) {
+        int piv = col;
+        for (int r = col + 1; r < 3; r++)
+            if (fabs(A[r][col]) > fabs(A[piv][col]))
+                piv = r;
+        for (int c = 0; c < 4; c++) {
+            double tmp = A[col][c];
+            A[col][c] = A[piv][c];
+            A[piv][c] = tmp;
+        }
+        double d = A[col][col];
+        if (fabs(d) < 1e-300) {
+            beta[0] = beta[1] = beta[2] = 0;
+            return;
+        }
+        for (int c = 0; c < 4; c++)
+            A[col][c] /= d;
+        for (int r = 0; r < 3; r++) {
+            if (r == col)
+                continue;
+            double f = A[r][col];
+            for (int c = 0; c < 4; c++)
+                A[r][c] -= f * A[col][c];
+        }
+    }
+    for (int r = 0; r < 3; r++)
+        beta[r] = A[r][3];
+}
+
+/* Per-fold scratch shared by the phases of run_fold. */
+typedef struct {
+    int *ifold;
+    size_t *itr, *iva, *pva;
+    double *Yi, *pv, *oof, *Ytr, *ptest, *score, *sig, *res;
+    double *best_oof; /* NT x m: out-of-fold predictions of the selected model */
+    double *base_te;  /* NT x q: test predictions of the selected model */
+    double *stk_oof, *stk_te;
+} fold_work;
+
+static void fold_work_free(fold_work *w)
+{
+    free(w->ifold);
+    free(w->itr);
+    free(w->iva);
+    free(w->pva);
+    free(w->Yi);
+    free(w->pv);
+    free(w->oof);
+    free(w->Ytr);
+    free(w->ptest);
+    free(w->score);
+    free(w->sig);
+    free(w->res);
+    free(w->best_oof);
+    free(w->base_te);
+    free(w->stk_oof);
+    free(w->stk_te);
+}
+
+static int fold_work_alloc(fold_work *w, size_t m, size_t q, size_t ncombo)
+{
+    memset(w, 0, sizeof *w);
+    w->ifold = malloc(m * sizeof *w->ifold);
+    w->itr = malloc(m * sizeof *w->itr);
+    w->iva = malloc(m * sizeof *w->iva);
+    w->pva = malloc(m * sizeof *w->pva);
+    w->Yi = malloc(NT * m * sizeof *w->Yi);
+    w->pv = malloc(NT * m * sizeof *w->pv);
+    w->oof = calloc(ncombo * NT * m, sizeof *w->oof);
+    w->Ytr = malloc(2 * m * sizeof *w->Ytr);
+    w->ptest = malloc(2 * q * sizeof *w->ptest);
+    w->score = malloc(m * sizeof *w->score);
+    w->sig = malloc(m * sizeof *w->sig);
+    w->res = malloc(m * sizeof *w->res);
+    w->best_oof = malloc(NT * m * sizeof *w->best_oof);
+    w->base_te = malloc(NT * q * sizeof *w->base_te);
+    w->stk_oof = malloc(NT * m * sizeof *w->stk_oof);
+    w->stk_te = malloc(NT * q * sizeof *w->stk_te);
+    return (w->ifold && w->itr && w->iva && w->pva && w->Yi && w->pv && w->oof && w->Ytr && w->ptest && w->score &&
+            w->sig && w->res && w->best_oof && w->base_te && w->stk_oof && w->stk_te)
+               ? 0
+               : -1;
+}
+
+/* Inner CV over the (dense weight, alpha) grid; both targets share each factorisation. */
+static int inner_grid(cv_ctx *c, const size_t *tr, size_t m, fold_work *w)
+{
+    const pth_newsemp *d = c->d;
+    size_t na = c->na, K = c->o->inner_folds;
+    for (size_t wi = 0; wi < c->nw; wi++) {
+        combine_kernel(c, c->dws[wi]);
+        for (int k = 0; k < (int)K; k++) {
+            size_t ni, nv;
+            inner_split(w->ifold, m, k, tr, w->itr, &ni, w->iva, &nv, w->pva);
+            if (nv == 0 || ni < 2)
+                continue;
+            for (size_t t = 0; t < NT; t++)
+                for (size_t a = 0; a < ni; a++)
+                    w->Yi[t * ni + a] = target_value(d, t, w->itr[a]);
+            for (size_t ai = 0; ai < na; ai++) {
+                if (kr_fit_predict(c->K, c->N, w->itr, ni, w->iva, nv, w->Yi, NT, c->alphas[ai], w->pv, &c->kw) != 0)
+                    return -1;
+                for (size_t t = 0; t < NT; t++)
+                    for (size_t v = 0; v < nv; v++)
+                        w->oof[((wi * na + ai) * NT + t) * m + w->pva[v]] = w->pv[t * nv + v];
+            }
+        }
+    }
+    return 0;
+}
+
+/* The (w, alpha) with the least inner-CV squared error for target t. */
+static void select_combo(const cv_ctx *c, const size_t *tr, size_t m, const fold_work *w, size_t t, size_t *bw,
+                         size_t *ba)
+{
+    double best = INFINITY;
+    *bw = *ba = 0;
+    for (size_t wi = 0; wi < c->nw; wi++)
+        for (size_t ai = 0; ai < c->na; ai++) {
+            const double *p = w->oof + ((wi * c->na + ai) * NT + t) * m;
+            double mse = 0;
+            for (size_t a = 0; a < m; a++) {
+                double e = target_value(c->d, t, tr[a]) - p[a];
+                mse += e * e;
+            }
+            if (mse < best) {
+                best = mse;
+                *bw = wi;
+                *ba = ai;
+            }
+        }
+}
+
+/* Normalised and constant-width cross-conformal intervals for target t around stk_te. */
+static int intervals(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, fold_work *w, size_t t,
+                     double alpha, double *lo, double *hi, double *lo_c, double *hi_c)
+{
+    const pth_newsemp *d = c->d;
+    size_t K = c->o->inner_folds;
+    double rmean = 0;
+    for (size_t a = 0; a < m; a++) {
+        w->res[a] = fabs(target_value(d, t, tr[a]) - w->stk_oof[t * m + a]);
+        rmean += w->res[a];
+    }
+    rmean /= (double)m;
+    /* sigma floor: keeps scores finite where the difficulty model predicts ~0. */
+    double floor_s = 0.25 * rmean;
+    /* Out-of-fold difficulty: sigma_-k trained on the residuals of the other inner folds. */
+    for (int k = 0; k < (int)K; k++) {
+        size_t ni, nv;
+        inner_split(w->ifold, m, k, tr, w->itr, &ni, w->iva, &nv, w->pva);
+        if (nv == 0 || ni < 2)
+            continue;
+        size_t b = 0;
+        for (size_t a = 0; a < m; a++)
+            if (w->ifold[a] != k)
+                w->Yi[b++] = w->res[a];
+        if (kr_fit_predict(c->K, c->N, w->itr, ni, w->iva, nv, w->Yi, 1, alpha, w->pv, &c->kw) != 0)
+            return -1;
+        for (size_t v = 0; v < nv; v++)
+            w->sig[w->pva[v]] = w->pv[v] > floor_s ? w->pv[v] : floor_s;
+    }
+    for (size_t a = 0; a < m; a++)
+        w->score[a] = w->res[a] / w->sig[a];
+    double qn = pth_conformal_quantile(w->score, m, c->o->miscoverage);
+    double qc = pth_conformal_quantile(w->res, m, c->o->miscoverage);
+    if (kr_fit_predict(c->K, c->N, tr, m, te, q, w->res, 1, alpha, w->ptest, &c->kw) != 0)
+        return -1;
+    for (size_t v = 0; v < q; v++) {
+        double yhat = w->stk_te[t * q + v], s = w->ptest[v] > floor_s ? w->ptest[v] : floor_s;
+        /* Intervals are clipped to the 1..7 rating scale (coverage is unaffected). */
+        lo[v * NT + t] = fmax(1.0, yhat - qn * s);
+        hi[v * NT + t] = fmin(7.0, yhat + qn * s);
+        lo_c[v * NT + t] = fmax(1.0, yhat - qc);
+        hi_c[v * NT + t] = fmin(7.0, yhat + qc);
+    }
+    return 0;
+}
+
+/* One outer fold: tune, fit, stack the two targets, predict, build intervals.  Writes
+ * pred/lo/hi/lo_c/hi_c for the test rows in te order. */
 static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, int outer, double *pred,
                     double *lo, double *hi, double *lo_c, double *hi_c, double *chosen)
 {
     const pth_newsemp *d = c->d;
     const pth_newsemp_options *o = c->o;
-    size_t K = o->inner_folds, na = c->na, nw = c->nw;
-    int *ifold = malloc(m * sizeof *ifold);
-    size_t *itr = malloc(m * sizeof *itr), *iva = malloc(m * sizeof *iva), *pva = malloc(m * sizeof *pva);
-    double *Yi = malloc(2 * m * sizeof *Yi), *pv = malloc(2 * m * sizeof *pv);
-    double *oof = calloc(nw * na * NT * m, sizeof *oof); /* [w][a][t][pos] */
-    double *Ytr = malloc(2 * m * sizeof *Ytr), *ptest = malloc(2 * q * sizeof *ptest);
-    double *score = malloc(m * sizeof *score), *sig = malloc(m * sizeof *sig), *res = malloc(m * sizeof *res);
-    int rc = (!ifold || !itr || !iva || !pva || !Yi || !pv || !oof || !Ytr || !ptest || !score || !sig || !res) ? -1 : 0;
+    fold_work w;
+    int rc = fold_work_alloc(&w, m, q, c->nw * c->na);
     for (size_t a = 0; a < m && !rc; a++)
-        ifold[a] = (int)fold_of(o->grouped ? d->writer[tr[a]] : d->message_id[tr[a]], o->seed + 1u + (uint32_t)outer,
-                                K);
-    /* Inner CV over the (dense weight, alpha) grid; both targets share each factorisation. */
-    for (size_t wi = 0; wi < nw && !rc; wi++) {
-        combine_kernel(c, c->dws[wi]);
-        for (int k = 0; k < (int)K && !rc; k++) {
-            size_t ni, nv;
-            inner_split(ifold, m, k, tr, itr, &ni, iva, &nv, pva);
-            if (nv == 0 || ni < 2)
-                continue;
-            for (size_t t = 0; t < NT; t++)
-                for (size_t a = 0; a < ni; a++)
-                    Yi[t * ni + a] = target_value(d, t, itr[a]);
-            for (size_t ai = 0; ai < na && !rc; ai++) {
-                rc = kr_fit_predict(c->K, c->N, itr, ni, iva, nv, Yi, NT, c->alphas[ai], pv, &c->kw);
-                for (size_t t = 0; t < NT && !rc; t++)
-                    for (size_t v = 0; v < nv; v++)
-                        oof[((wi * na + ai) * NT + t) * m + pva[v]] = pv[t * nv + v];
-            }
+        w.ifold[a] = (int)fold_of(o->grouped ? d->writer[tr[a]] : d->message_id[tr[a]], o->seed + 1u + (uint32_t)outer,
+                                  o->inner_folds);
+    if (!rc)
+        rc = inner_grid(c, tr, m, &w);
+    size_t bw[NT] = {0}, ba[NT] = {0};
+    for (size_t t = 0; t < NT && !rc; t++) {
+        select_combo(c, tr, m, &w, t, &bw[t], &ba[t]);
+        chosen[t * 2] = c->alphas[ba[t]];
+        chosen[t * 2 + 1] = c->dws[bw[t]];
+        memcpy(w.best_oof + t * m, w.oof + ((bw[t] * c->na + ba[t]) * NT + t) * m, m * sizeof *w.best_oof);
+        combine_kernel(c, c->dws[bw[t]]);
+        for (size_t a = 0; a < m; a++)
+            w.Ytr[a] = target_value(d, t, tr[a]);
+        rc = kr_fit_predict(c->K, c->N, tr, m, te, q, w.Ytr, 1, c->alphas[ba[t]], w.base_te + t * q, &c->kw);
+    }
+    /* Multi-task stacking: each target is re-predicted from both targets' out-of-fold
+     * predictions (empathy and distress correlate), fitted on the training fold only. */
+    for (size_t t = 0; t < NT && !rc; t++) {
+        double beta[3] = {0, t == 0 ? 1.0 : 0.0, t == 1 ? 1.0 : 0.0};
+        if (o->stack_targets) {
+            for (size_t a = 0; a < m; a++)
+                w.Ytr[a] = target_value(d, t, tr[a]);
+            stack_fit(w.best_oof, w.best_oof + m, w.Ytr, m, beta);
         }
+        for (size_t a = 0; a < m; a++)
+            w.stk_oof[t * m + a] = beta[0] + beta[1] * w.best_oof[a] + beta[2] * w.best_oof[m + a];
+        for (size_t v = 0; v < q; v++)
+            w.stk_te[t * q + v] = beta[0] + beta[1] * w.base_te[v] + beta[2] * w.base_te[q + v];
     }
     for (size_t t = 0; t < NT && !rc; t++) {
-        /* Select (w, alpha) by inner-CV mean squared error. */
-        size_t bw = 0, ba = 0;
-        double best = INFINITY;
-        for (size_t wi = 0; wi < nw; wi++)
-            for (size_t ai = 0; ai < na; ai++) {
-                const double *p = oof + ((wi * na + ai) * NT + t) * m;
-                double mse = 0;
-                for (size_t a = 0; a < m; a++) {
-                    double e = target_value(d, t, tr[a]) - p[a];
-                    mse += e * e;
-                }
-                if (mse < best) {
-                    best = mse;
-                    bw = wi;
-                    ba = ai;
-                }
-            }
-        double alpha = c->alphas[ba];
-        chosen[t * 2] = alpha;
-        chosen[t * 2 + 1] = c->dws[bw];
-        combine_kernel(c, c->dws[bw]);
-        const double *p = oof + ((bw * na + ba) * NT + t) * m;
-        double rmean = 0;
-        for (size_t a = 0; a < m; a++) {
-            res[a] = fabs(target_value(d, t, tr[a]) - p[a]);
-            rmean += res[a];
-        }
-        rmean /= (double)m;
-        /* sigma floor: keeps scores finite where the difficulty model predicts ~0. */
-        double floor_s = 0.25 * rmean;
-        /* Out-of-fold difficulty: sigma_-k trained on the residuals of the other inner folds. */
-        for (int k = 0; k < (int)K && !rc; k++) {
-            size_t ni, nv;
-            inner_split(ifold, m, k, tr, itr, &ni, iva, &nv, pva);
-            if (nv == 0 || ni < 2)
-                continue;
-            size_t b = 0;
-            for (size_t a = 0; a < m; a++)
-                if (ifold[a] != k)
-                    Yi[b++] = res[a];
-            rc = kr_fit_predict(c->K, c->N, itr, ni, iva, nv, Yi, 1, alpha, pv, &c->kw);
-            for (size_t v = 0; v < nv && !rc; v++)
-                sig[pva[v]] = pv[v] > floor_s ? pv[v] : floor_s;
-        }
-        if (rc)
-            break;
-        for (size_t a = 0; a < m; a++)
-            score[a] = res[a] / sig[a];
-        double qn = pth_conformal_quantile(score, m, o->miscoverage);
-        double qc = pth_conformal_quantile(res, m, o->miscoverage);
-        /* Final fit on the whole training fold: target and |residual| share the factorisation. */
-        for (size_t a = 0; a < m; a++) {
-            Ytr[a] = target_value(d, t, tr[a]);
-            Ytr[m + a] = res[a];
-        }
-        rc = kr_fit_predict(c->K, c->N, tr, m, te, q, Ytr, 2, alpha, ptest, &c->kw);
-        for (size_t v = 0; v < q && !rc; v++) {
-            double yhat = ptest[v], s = ptest[q + v] > floor_s ? ptest[q + v] : floor_s;
-            pred[v * NT + t] = yhat;
-            /* Intervals are clipped to the 1..7 rating scale (coverage is unaffected). */
-            lo[v * NT + t] = fmax(1.0, yhat - qn * s);
-            hi[v * NT + t] = fmin(7.0, yhat + qn * s);
-            lo_c[v * NT + t] = fmax(1.0, yhat - qc);
-            hi_c[v * NT + t] = fmin(7.0, yhat + qc);
-        }
+        combine_kernel(c, c->dws[bw[t]]);
+        rc = intervals(c, tr, m, te, q, &w, t, c->alphas[ba[t]], lo, hi, lo_c, hi_c);
+        for (size_t v = 0; v < q; v++)
+            pred[v * NT + t] = w.stk_te[t * q + v];
     }
-    free(ifold);
-    free(itr);
-    free(iva);
-    free(pva);
-    free(Yi);
-    free(pv);
-    free(oof);
-    free(Ytr);
-    free(ptest);
-    free(score);
-    free(sig);
-    free(res);
+    fold_work_free(&w);
     return rc;
 }
 

@@ -539,6 +539,11 @@ static const char *const NEGATORS[] = {
 
 int pth_is_negator(const char *tok)
 {
+    /* Every negator starts with 'n' or ends in 't' or 'y': a cheap filter before the scan,
+     * since this runs for every token. */
+    size_t len = strlen(tok);
+    if (len == 0 || (tok[0] != 'n' && tok[len - 1] != 't' && tok[len - 1] != 'y'))
+        return 0;
     for (size_t k = 0; NEGATORS[k]; k++)
         if (strcmp(tok, NEGATORS[k]) == 0)
             return 1;
