@@ -423,9 +423,8 @@ static int add_record(pred_state *s, const char *text, const char *speaker, cons
     size_t batch = s->use_dialogues ? MAX_DIALOGUE : s->flush_each ? 1 : 256;
     if (s->use_dialogues && s->n > 0 && strcmp(s->dialogue[s->n - 1], dialogue ? dialogue : ""))
         rc = flush_records(s, err);
-    if (!rc && s->n >= batch)
-        rc = s->use_dialogues ? pth_fail(err, PTH_ERR_INVALID, "a dialogue has more than %d turns", MAX_DIALOGUE)
-                              : flush_records(s, err);
+    if (!rc && s->use_dialogues && s->n >= batch)
+        rc = pth_fail(err, PTH_ERR_INVALID, "a dialogue has more than %d turns", MAX_DIALOGUE);
     if (rc)
         return rc;
     if (s->n == s->cap) {
@@ -452,7 +451,8 @@ static int add_record(pred_state *s, const char *text, const char *speaker, cons
     s->dialogue[i] = strdup(dialogue ? dialogue : "");
     if (!s->text[i] || (speaker && !s->speaker[i]) || (id && !s->id[i]) || !s->dialogue[i])
         return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
-    return 0;
+    /* A full batch is scored at once (batch 1 for stdin: every line answers immediately). */
+    return !s->use_dialogues && s->n >= batch ? flush_records(s, err) : 0;
 }
 
 typedef struct {
