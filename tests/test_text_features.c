@@ -1,7 +1,7 @@
 /* TF-IDF vs scikit-learn, hashed corpus featurisation, CSR helpers, lexicon features and
  * document statistics.
  *
- * TF-IDF provenance (Debian python3-sklearn 1.2.1, `/usr/bin/python3 ref_tfidf.py`):
+ * TF-IDF provenance (Debian python3-sklearn 1.2.1, `/usr/bin/python3 tests/ref/text_sklearn_refs.py`):
  *   docs = ["the cat sat on the mat", "the dog sat", "dogs and cats sat sat sat"]
  *   TfidfVectorizer(sublinear_tf=True).fit_transform(docs).toarray()
  *   TfidfVectorizer(sublinear_tf=False, smooth_idf=False).fit_transform(docs).toarray()

@@ -1,6 +1,6 @@
 /* Ridge and logistic regression on CSR features vs scikit-learn 1.2.1, and save/load.
  *
- * Reference values: Debian python3-sklearn 1.2.1, `/usr/bin/python3 ref_linear.py` with
+ * Reference values: Debian python3-sklearn 1.2.1, `/usr/bin/python3 tests/ref/text_sklearn_refs.py` with
  *   X = [[1,0,2,0],[0,1,0,3],[1,1,0,0],[0,0,1,1],[2,0,0,1],[0,3,1,0],[1,2,3,0]]
  *   y = [1.0,2.5,0.5,3.0,-1.0,2.0,1.5]
  *   Ridge(alpha=0.5, solver='cholesky').fit(X, y)
@@ -10,7 +10,7 @@
  *   LogisticRegression(C=2.0, class_weight='balanced', tol=1e-10, max_iter=10000)
  *       .fit(X, [1,0,0,0,0,1,0])
  * scikit-learn's lbfgs stops short of the optimum by ~1e-5, so the logistic checks use the
- * optimum of the same objective found by scipy BFGS (gtol 1e-13, chk.py below) at 1e-6 and
+ * optimum of the same objective found by scipy BFGS (gtol 1e-13, same script) at 1e-6 and
  * scikit-learn's numbers at 3e-5:
  *   minimize(0.5 w.w + C sum s_i logaddexp(0, -y_i (x_i.w + b))) ->
  *   label 0: w = [0.07492504, 0.63566773, 0.46127807, -0.9544027], b = -0.03642936

@@ -131,7 +131,7 @@ static void test_tokens(void)
 static void test_hash(void)
 {
     /* MurmurHash3 x86_32 = sklearn.utils.murmurhash3_32(s.encode(), seed, positive=True)
-     * (/usr/bin/python3, scikit-learn 1.2.1). */
+     * (/usr/bin/python3 tests/ref/text_sklearn_refs.py, scikit-learn 1.2.1). */
     CHECK(pth_murmur3_32("hello", 5, 0) == 613153351u);
     CHECK(pth_murmur3_32("happy", 5, 0) == 3149663830u);
     CHECK(pth_murmur3_32("NEG_happy", 9, 0) == 3298688602u);
