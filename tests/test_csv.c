@@ -275,6 +275,45 @@ static void test_real_files(void)
     globfree(&g);
 }
 
+/* More rows than one internal row block (rows are copied to the columns in blocks), with a
+ * column that turns out to be text late and blank lines in between. */
+static void test_many_rows(void)
+{
+    size_t n = 1000, cap = 64 * 1024;
+    char *text = malloc(cap);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    size_t len = (size_t)snprintf(text, cap, "i,name,x\n");
+    for (size_t i = 0; i < n; i++) {
+        if (i % 100 == 50)
+            len += (size_t)snprintf(text + len, cap - len, "\r\n");
+        if (i == 777)
+            len += (size_t)snprintf(text + len, cap - len, "%zu,\"late, text\",%zu.25\n", i, i);
+        else
+            len += (size_t)snprintf(text + len, cap - len, "%zu,%zu,%zu.25\n", i, i * 3, i);
+    }
+    pth_table t;
+    pth_error e;
+    CHECK_OK(pth_csv_read_buffer(text, len, "many.csv", NULL, &t, &e), &e);
+    CHECK(t.nrows == n && t.ncols == 3);
+    int ok = t.nrows == n;
+    size_t blanks = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        blanks += i % 100 == 50;
+        ok &= t.cols[0].num[i] == (double)i && t.cols[2].num[i] == (double)i + 0.25;
+        ok &= t.row_line[i] == i + 2 + blanks;
+        if (i != 777)
+            ok &= t.cols[1].num[i] == (double)(i * 3) && atol(t.cols[1].str[i]) == (long)(i * 3);
+    }
+    CHECK(ok);
+    CHECK(t.cols[1].type == PTH_COL_TEXT && isnan(t.cols[1].num[777]));
+    CHECK(strcmp(t.cols[1].str[777], "late, text") == 0 && strcmp(t.cols[1].bad_value, "late, text") == 0);
+    CHECK(t.cols[1].bad_line == 777 + 2 + 8);
+    pth_table_free(&t);
+    free(text);
+}
+
 int main(void)
 {
     test_quoting();
@@ -283,6 +322,7 @@ int main(void)
     test_errors();
     test_numbers_vs_strtod();
     test_stream();
+    test_many_rows();
     test_real_files();
     return pth_test_finish();
 }
