@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pathos/rng.h"
 #include "pathos/text.h"
 
 /* Tokens joined by '|' with "~" prefixed to negated tokens, into a static buffer. */
@@ -178,8 +179,58 @@ static void test_hash(void)
     pth_tokens_free(&t);
 }
 
+/* Random byte soup (ASCII punctuation, emoticon characters, UTF-8 fragments and emoji
+ * pieces): tokenizing never fails, tokens are non-empty valid UTF-8, and hashing works. */
+static void test_random(void)
+{
+    static const char *const PIECES[] = {":", ")", "(", "-", "'", "<", "3", "/", "D", "x", "X", "^", "_", " ",
+                                         "\n", "!", "?", ".", ",", "n't", "not", "a", "\xE2\x80\x99", "\xF0\x9F",
+                                         "\x98\x80", "\xE2\x80\x8D", "\xEF\xB8\x8F", "\xF0\x9F\x87\xA9", "\xff",
+                                         "\xC3", "\xA9", "http://", "@", "#", "1", ",0", "8", ";", "="};
+    const size_t NP = sizeof PIECES / sizeof *PIECES;
+    pth_rng rng;
+    pth_rng_seed(&rng, 12345);
+    pth_tokens t = {0};
+    pth_hash_options ho;
+    pth_hash_options_default(&ho);
+    ho.word_bits = 10;
+    ho.char_bits = 10;
+    pth_csr X;
+    pth_error err;
+    pth_csr_init(&X, pth_hash_ncols(&ho), &err);
+    int ok = 1;
+    char buf[512];
+    for (int iter = 0; iter < 3000 && ok; iter++) {
+        size_t len = 0, parts = (size_t)pth_rng_below(&rng, 40);
+        for (size_t k = 0; k < parts; k++) {
+            const char *p = PIECES[pth_rng_below(&rng, NP)];
+            size_t pl = strlen(p);
+            if (len + pl >= sizeof buf)
+                break;
+            memcpy(buf + len, p, pl);
+            len += pl;
+        }
+        if (pth_tokenize(buf, len, NULL, &t, &err) != PTH_OK) {
+            ok = 0;
+            break;
+        }
+        for (size_t i = 0; i < t.n; i++) {
+            size_t repl = 1, n = 0;
+            char *c = pth_utf8_sanitize(t.tok[i], strlen(t.tok[i]), &n, &repl);
+            ok &= t.tok[i][0] != '\0' && c && repl == 0 && t.kind[i] <= PTH_TOK_SYMBOL;
+            free(c);
+        }
+        ok &= pth_text_hash_row(&ho, &t, &X, &err) == PTH_OK;
+    }
+    CHECK(ok);
+    CHECK(X.nrows == 3000);
+    pth_csr_free(&X);
+    pth_tokens_free(&t);
+}
+
 int main(void)
 {
+    test_random();
     test_utf8();
     test_normalize();
     test_tokens();
