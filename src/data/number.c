@@ -9,6 +9,7 @@
  *  3. strtod for the rest (more than 19 significant digits, extreme exponents). */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,15 +28,34 @@ static int is_digit(char c)
     return (unsigned char)(c - '0') < 10;
 }
 
-/* strtod on a bounded copy: the CSV buffer is not NUL-terminated after the number. */
+/* strtod for what the fast tiers cannot do, on a validated [sign]digits[.digits][e[sign]digits]
+ * text.  The copy drops the '.' and folds the fraction length into the exponent
+ * ("12.5e3" -> "125e2"), so the result does not depend on the locale's decimal point. */
 static double slow_strtod(const char *s, size_t n)
 {
-    char small[128];
-    char *buf = n < sizeof small ? small : malloc(n + 1);
+    char small[160];
+    char *buf = n + 32 < sizeof small ? small : malloc(n + 32);
     if (!buf)
         return NAN;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
+    size_t k = 0, i = 0;
+    int64_t frac = 0, in_frac = 0, ev = 0, eneg = 0;
+    for (; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+        if (s[i] == '.')
+            in_frac = 1;
+        else {
+            buf[k++] = s[i];
+            frac += in_frac;
+        }
+    }
+    if (i < n) { /* exponent digits (validated by the caller) */
+        i++;
+        if (s[i] == '-' || s[i] == '+')
+            eneg = s[i++] == '-';
+        for (; i < n; i++)
+            if (ev < 1000000000000000LL)
+                ev = ev * 10 + (s[i] - '0');
+    }
+    snprintf(buf + k, 32, "e%lld", (long long)((eneg ? -ev : ev) - frac));
     double v = strtod(buf, NULL);
     if (buf != small)
         free(buf);
@@ -150,7 +170,7 @@ static const char *scan_exponent(const char *p, const char *end, int64_t *exp10)
         return p; /* "1e" is the number 1 followed by text; the caller rejects the field */
     int64_t ev = 0;
     for (; e < end && is_digit(*e); e++)
-        if (ev < 100000)
+        if (ev < 1000000000000000LL) /* far beyond any double; keeps exp10 exact and bounded */
             ev = ev * 10 + (*e - '0');
     *exp10 += eneg ? -ev : ev;
     return e;
