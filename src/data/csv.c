@@ -3,8 +3,8 @@
  * Speed on wide numeric files comes from doing almost nothing per cell: the file is mapped
  * (not copied), UTF-8 is checked only where non-ASCII bytes can be (see check_utf8), and
  * each cell is parsed as a number straight from the buffer into a row block that is copied
- * to the column arrays (preallocated from a newline count), with no per-cell allocation.  Only cells that are not
- * plain numbers go through the general field scanner.  Text is copied out in a second pass,
+ * to the column arrays (preallocated from a newline count), with no per-cell allocation.
+ * Only cells that are not plain numbers go through the general field scanner.  Text is copied out in a second pass,
  * and only for the columns that turn out to need it. */
 #define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include <errno.h>
@@ -46,13 +46,10 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
-static int fail_pos(const src_info *si, const char *pos, const char *fmt, const char *detail,
-                    pth_error *err)
+static int fail_pos(const src_info *si, const char *pos, const char *what, pth_error *err)
 {
     size_t line, col;
     pth_csv_position(si->base, 1, pos, &line, &col);
-    char what[512];
-    snprintf(what, sizeof what, fmt, detail);
     return pth_fail(err, PTH_ERR_PARSE, "%s:%zu:%zu: %s", si->name, line, col, what);
 }
 
@@ -85,7 +82,22 @@ static const char *skip_blank_lines(const char *p, const char *end, size_t *line
 static int check_utf8(const src_info *si, const char *from, const char *to, pth_error *err)
 {
     size_t bad = pth_utf8_check(from, (size_t)(to - from));
-    return bad ? fail_pos(si, from + bad - 1, "%s", "invalid UTF-8", err) : PTH_OK;
+    return bad ? fail_pos(si, from + bad - 1, "invalid UTF-8", err) : PTH_OK;
+}
+
+/* Scans one field with the general scanner; syntax errors and invalid UTF-8 become
+ * positioned errors. */
+static int scan_cell(const src_info *si, const char *p, pth_csv_span *sp, const char **next, size_t *inner,
+                     int *kind, pth_error *err)
+{
+    const char *errpos = p;
+    *next = p;
+    *kind = pth_csv_scan_field(p, si->end, si->delim, 1, 1, sp, next, inner, &errpos);
+    if (*kind == PTH_SCAN_ERR_QUOTE)
+        return fail_pos(si, errpos, "unterminated quoted field (opened here)", err);
+    if (*kind == PTH_SCAN_ERR_AFTER)
+        return fail_pos(si, errpos, "unexpected character after a closing quote", err);
+    return check_utf8(si, p, *next, err);
 }
 
 /* Scans one record into a growable span array (used for the header and the first row). */
@@ -94,7 +106,7 @@ static int scan_record(const src_info *si, const char *p, pth_csv_span **spans, 
 {
     size_t cap = 0, n = 0, nl = 0, inner;
     pth_csv_span *sp = NULL;
-    const char *nx = p, *errpos = p;
+    const char *nx = p;
     int kind;
     do {
         if (n == cap) {
@@ -106,13 +118,7 @@ static int scan_record(const src_info *si, const char *p, pth_csv_span **spans, 
             }
             sp = ns;
         }
-        kind = pth_csv_scan_field(p, si->end, si->delim, 1, 1, &sp[n], &nx, &inner, &errpos);
-        int rc = kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER
-                     ? fail_pos(si, errpos, "%s",
-                                kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
-                                                           : "unexpected character after a closing quote",
-                                err)
-                     : check_utf8(si, p, nx, err);
+        int rc = scan_cell(si, p, &sp[n], &nx, &inner, &kind, err);
         if (rc) {
             free(sp);
             return rc;
@@ -263,7 +269,7 @@ static int ragged(const src_info *si, const char *pos, size_t got, size_t want, 
     char d[160];
     snprintf(d, sizeof d, "row has %s%zu fields, expected %zu like the header", got > want ? "more than " : "",
              got > want ? want : got, want);
-    return fail_pos(si, pos, "%s", d, err);
+    return fail_pos(si, pos, d, err);
 }
 
 /* Fast path for one cell: optional padding, a number, padding, then a terminator.
@@ -315,15 +321,9 @@ static int parse_row(const src_info *si, size_t ncols, const char **pp, size_t *
             p = q == end ? end : q + (*q == '\r' ? 2 : 1);
         } else {
             pth_csv_span sp;
-            const char *next = p, *errpos = p;
+            const char *next;
             size_t inner;
-            int kind = pth_csv_scan_field(p, end, delim, 1, 1, &sp, &next, &inner, &errpos);
-            if (kind == PTH_SCAN_ERR_QUOTE || kind == PTH_SCAN_ERR_AFTER)
-                return fail_pos(si, errpos, "%s",
-                                kind == PTH_SCAN_ERR_QUOTE ? "unterminated quoted field (opened here)"
-                                                           : "unexpected character after a closing quote",
-                                err);
-            int rc = check_utf8(si, p, next, err);
+            int kind, rc = scan_cell(si, p, &sp, &next, &inner, &kind, err);
             if (rc)
                 return rc;
             v = classify(&sp, &w[c], *line);
