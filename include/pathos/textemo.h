@@ -6,7 +6,9 @@
  *  - LINEAR: hashed word 1-2-gram + char_wb 2-5-gram TF-IDF (pathos/text.h) with one L2
  *    logistic regression per label (one-vs-rest);
  *  - FASTTEXT: pathos/fasttext.h (one-vs-all sigmoids for GoEmotions, softmax for MELD);
- *  - ENSEMBLE: weighted mean of the two models' probabilities (weight chosen on dev).
+ *  - ENSEMBLE: weighted mean of the two models' probabilities, each first calibrated per
+ *    label by Platt scaling fitted on dev (GoEmotions; weight chosen on dev), or the plain
+ *    mean of the two distributions (MELD).
  * GoEmotions decision rule: label l is predicted when its score >= a per-label threshold
  * tuned on the dev split to maximise that label's F1 (no test data is ever used to choose
  * anything); a text with no label over threshold gets its best-scoring label.
@@ -77,6 +79,8 @@ typedef struct {
     double per_label_f1[PTH_GOEMO_NLABELS];
     double dev_macro_f1;                   /* dev with dev-tuned thresholds (optimistic) */
     double ensemble_weight;                /* fastText weight in the ensemble (0 / 1 for single models) */
+    double ft_macro_f1, linear_macro_f1;   /* ensemble runs: each member alone on test (own dev
+                                              thresholds); NaN otherwise */
     double train_seconds;                  /* wall time to fit (featurising included) */
     double test_texts_per_second;          /* scoring throughput on the test texts */
     size_t n_train, n_dev, n_test;

@@ -1,6 +1,7 @@
 /* `pathos text eval|train|predict`: the text tasks (NewsEmp empathy/distress regression,
  * GoEmotions multi-label emotion, MELD emotion in conversation). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,10 @@ static int eval_goemotions(const task_opts *o, const char *data)
         cJSON_AddNumberToObject(j, "test_sentiment_micro_f1", r.sent_micro_f1);
         cJSON_AddNumberToObject(j, "dev_macro_f1_tuned", r.dev_macro_f1);
         cJSON_AddNumberToObject(j, "ensemble_weight_fasttext", r.ensemble_weight);
+        if (!isnan(r.ft_macro_f1)) {
+            cJSON_AddNumberToObject(j, "test_macro_f1_fasttext_alone", r.ft_macro_f1);
+            cJSON_AddNumberToObject(j, "test_macro_f1_linear_alone", r.linear_macro_f1);
+        }
         cJSON_AddNumberToObject(j, "train_seconds", r.train_seconds);
         cJSON_AddNumberToObject(j, "test_texts_per_second", r.test_texts_per_second);
         cJSON_AddNumberToObject(j, "n_train", (double)r.n_train);
@@ -153,6 +158,8 @@ static int eval_goemotions(const task_opts *o, const char *data)
     printf("  test Ekman+neutral macro-F1 %.4f   micro-F1 %.4f\n", r.ekman_macro_f1, r.ekman_micro_f1);
     printf("  test sentiment+neutral      %.4f   micro-F1 %.4f\n", r.sent_macro_f1, r.sent_micro_f1);
     printf("  dev macro-F1 (tuned on dev) %.4f   fastText weight %.1f\n", r.dev_macro_f1, r.ensemble_weight);
+    if (!isnan(r.ft_macro_f1))
+        printf("  members alone: fastText %.4f, linear %.4f test macro-F1\n", r.ft_macro_f1, r.linear_macro_f1);
     printf("  training %.1f s, scoring %.0f texts/s\n", r.train_seconds, r.test_texts_per_second);
     for (size_t l = 0; l < PTH_GOEMO_NLABELS; l++)
         printf("    %-15s %.3f\n", pth_goemo_label(l), r.per_label_f1[l]);

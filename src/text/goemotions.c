@@ -1,5 +1,6 @@
 /* GoEmotions multi-label emotion classification (see include/pathos/textemo.h). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,7 +322,8 @@ static int fit_models(const pth_goemo_config *c, const pth_goemo_split *tr, pth_
 }
 
 /* Ensemble weight and per-label thresholds from the dev split. */
-static int tune_on_dev(pth_textclf *m, const pth_goemo_split *dv, double *dev_macro, pth_error *err)
+static int tune_on_dev(pth_textclf *m, const pth_goemo_split *dv, double *dev_macro, double *thr_ft,
+                       double *thr_lin, pth_error *err)
 {
     size_t nd = dv->n * PTH_GOEMO_NLABELS;
     double *a = malloc((nd + 1) * sizeof(double)), *b = malloc((nd + 1) * sizeof(double));
@@ -331,7 +333,17 @@ static int tune_on_dev(pth_textclf *m, const pth_goemo_split *dv, double *dev_ma
     if (!rc && m->ft && m->lin) {
         pth_ft_predict_many(m->ft, dv->n, tx, a, 1);
         rc = txl_predict(m->lin, dv->n, tx, b, err);
+        /* The two models' scores live on different scales (fastText is far more confident):
+         * calibrate each label of each model on dev before averaging. */
+        if (!rc && !(m->cal = malloc(4 * PTH_GOEMO_NLABELS * sizeof(double))))
+            rc = pth_fail(err, PTH_ERR_NOMEM, "goemotions: out of memory");
         if (!rc) {
+            txc_platt_fit(a, dv->Y, dv->n, PTH_GOEMO_NLABELS, m->cal);
+            txc_platt_fit(b, dv->Y, dv->n, PTH_GOEMO_NLABELS, m->cal + 2 * PTH_GOEMO_NLABELS);
+            txc_platt_apply(m->cal, dv->n, PTH_GOEMO_NLABELS, a);
+            txc_platt_apply(m->cal + 2 * PTH_GOEMO_NLABELS, dv->n, PTH_GOEMO_NLABELS, b);
+            tune_thresholds(a, dv->Y, dv->n, thr_ft);
+            tune_thresholds(b, dv->Y, dv->n, thr_lin);
             m->w_ft = choose_weight(a, b, dv, mix, m->thr);
             mix_scores(a, b, m->w_ft, nd, mix);
             *dev_macro = tune_thresholds(mix, dv->Y, dv->n, m->thr);
@@ -348,14 +360,14 @@ static int tune_on_dev(pth_textclf *m, const pth_goemo_split *dv, double *dev_ma
 }
 
 static pth_textclf *goemo_fit(const pth_goemo_config *c, const pth_goemo_split *tr, const pth_goemo_split *dv,
-                              pth_goemo_result *r, pth_error *err)
+                              pth_goemo_result *r, double *thr_ft, double *thr_lin, pth_error *err)
 {
     pth_textclf *m = txc_new("goemotions", 1, PTH_GOEMO_NLABELS, goemo_labels);
     if (!m) {
         pth_fail(err, PTH_ERR_NOMEM, "goemotions: out of memory");
         return NULL;
     }
-    if (fit_models(c, tr, m, &r->train_seconds, err) || tune_on_dev(m, dv, &r->dev_macro_f1, err)) {
+    if (fit_models(c, tr, m, &r->train_seconds, err) || tune_on_dev(m, dv, &r->dev_macro_f1, thr_ft, thr_lin, err)) {
         pth_textclf_free(m);
         return NULL;
     }
@@ -403,10 +415,32 @@ pth_textclf *pth_goemo_train(const pth_goemo_config *c, pth_error *err)
     memset(&r, 0, sizeof r);
     if (check_config(c, err) || load_splits(c, 0, &tr, &dv, &te, err))
         return NULL;
-    pth_textclf *m = goemo_fit(c, &tr, &dv, &r, err);
+    double t1[PTH_GOEMO_NLABELS], t2[PTH_GOEMO_NLABELS];
+    pth_textclf *m = goemo_fit(c, &tr, &dv, &r, t1, t2, err);
     pth_goemo_split_free(&tr);
     pth_goemo_split_free(&dv);
     return m;
+}
+
+/* Test macro-F1 of each ensemble member alone (calibrated, with its own dev thresholds). */
+static int score_members(const pth_goemo_config *c, const pth_textclf *m, const pth_goemo_split *te,
+                         const double *thr_ft, const double *thr_lin, double *P, pth_goemo_result *r, pth_error *err)
+{
+    pth_goemo_result tmp;
+    for (int k = 0; k < 2; k++) {
+        pth_textclf view = *m; /* shallow: only one member kept */
+        if (k == 0)
+            view.lin = NULL;
+        else
+            view.ft = NULL;
+        int rc = txc_level1(&view, te->n, (const char *const *)te->text, P, err);
+        if (!rc)
+            rc = score_test(c, P, k == 0 ? thr_ft : thr_lin, te, &tmp, err);
+        if (rc)
+            return rc;
+        *(k == 0 ? &r->ft_macro_f1 : &r->linear_macro_f1) = tmp.macro_f1;
+    }
+    return 0;
 }
 
 int pth_goemo_eval(const pth_goemo_config *c, pth_goemo_result *r, pth_error *err)
@@ -419,7 +453,9 @@ int pth_goemo_eval(const pth_goemo_config *c, pth_goemo_result *r, pth_error *er
     r->n_train = tr.n;
     r->n_dev = dv.n;
     r->n_test = te.n;
-    pth_textclf *m = goemo_fit(c, &tr, &dv, r, err);
+    double thr_ft[PTH_GOEMO_NLABELS], thr_lin[PTH_GOEMO_NLABELS];
+    pth_textclf *m = goemo_fit(c, &tr, &dv, r, thr_ft, thr_lin, err);
+    r->ft_macro_f1 = r->linear_macro_f1 = NAN;
     double *P = malloc((te.n * PTH_GOEMO_NLABELS + 1) * sizeof(double));
     if (!m)
         rc = err ? err->code : PTH_ERR_INTERNAL;
@@ -433,6 +469,8 @@ int pth_goemo_eval(const pth_goemo_config *c, pth_goemo_result *r, pth_error *er
     }
     if (!rc)
         rc = score_test(c, P, m->thr, &te, r, err);
+    if (!rc && m->ft && m->lin)
+        rc = score_members(c, m, &te, thr_ft, thr_lin, P, r, err);
     free(P);
     pth_textclf_free(m);
     pth_goemo_split_free(&tr);

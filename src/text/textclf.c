@@ -196,6 +196,7 @@ void pth_textclf_free(pth_textclf *m)
             free(m->labels[k]);
     free(m->labels);
     free(m->thr);
+    free(m->cal);
     pth_ft_free(m->ft);
     if (m->lin) {
         txl_free(m->lin);
@@ -220,18 +221,95 @@ int pth_textclf_context(const pth_textclf *m, int *causal)
     return m->l2 ? m->context : 0;
 }
 
+static double logit_clip(double p)
+{
+    p = p < 1e-7 ? 1e-7 : p > 1 - 1e-7 ? 1 - 1e-7 : p;
+    return log(p / (1 - p));
+}
+
+/* Penalised log loss of sigmoid(A z + B) against smoothed targets (see platt_one). */
+static double platt_loss(const double *P, const unsigned char *Y, size_t n, size_t L, double tpos, double tneg,
+                         double A, double B)
+{
+    double f = 0.5e-3 * (A - 1) * (A - 1) + 0.5e-3 * B * B;
+    for (size_t i = 0; i < n; i++) {
+        double u = A * logit_clip(P[i * L]) + B, t = Y[i * L] ? tpos : tneg;
+        /* log(1 + e^u) - t u, computed without overflow */
+        f += (u > 0 ? u + log1p(exp(-u)) : log1p(exp(u))) - t * u;
+    }
+    return f;
+}
+
+/* One label: minimises the log loss of sigmoid(a z + b) against Platt's smoothed targets
+ * (N+ + 1) / (N+ + 2) and 1 / (N- + 2), which keep (a, b) finite when dev separates the
+ * label perfectly (rare labels), plus a small ridge towards (1, 0).  Newton steps with
+ * backtracking: a label the model never scores above the clip has a nearly singular
+ * Hessian, where a full step would diverge. */
+static void platt_one(const double *P, const unsigned char *Y, size_t n, size_t L, double *a, double *b)
+{
+    double A = 1, B = 0, npos = 0;
+    for (size_t i = 0; i < n; i++)
+        npos += Y[i * L] != 0;
+    double tpos = (npos + 1) / (npos + 2), tneg = 1 / ((double)n - npos + 2);
+    double f = platt_loss(P, Y, n, L, tpos, tneg, A, B);
+    for (int it = 0; it < 50; it++) {
+        double ga = 1e-3 * (A - 1), gb = 1e-3 * B, haa = 1e-3, hab = 0, hbb = 1e-3;
+        for (size_t i = 0; i < n; i++) {
+            double z = logit_clip(P[i * L]), q = 1 / (1 + exp(-(A * z + B)));
+            double r = q - (Y[i * L] ? tpos : tneg);
+            double w = q * (1 - q);
+            ga += r * z, gb += r;
+            haa += w * z * z, hab += w * z, hbb += w;
+        }
+        double det = haa * hbb - hab * hab;
+        if (!(det > 0))
+            break;
+        double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det, step = 1, fn = f;
+        for (int k = 0; k < 40; k++, step *= 0.5)
+            if ((fn = platt_loss(P, Y, n, L, tpos, tneg, A - step * da, B - step * db)) <= f)
+                break;
+        if (!(fn <= f))
+            break;
+        A -= step * da, B -= step * db;
+        if (f - fn < 1e-10 * (1 + f))
+            break;
+        f = fn;
+    }
+    *a = A, *b = B;
+}
+
+void txc_platt_fit(const double *P, const unsigned char *Y, size_t n, size_t L, double *ab)
+{
+    for (size_t l = 0; l < L; l++)
+        platt_one(P + l, Y + l, n, L, &ab[2 * l], &ab[2 * l + 1]);
+}
+
+void txc_platt_apply(const double *ab, size_t n, size_t L, double *P)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t l = 0; l < L; l++) {
+            double *p = &P[i * L + l];
+            *p = 1 / (1 + exp(-(ab[2 * l] * logit_clip(*p) + ab[2 * l + 1])));
+        }
+}
+
 int txc_level1(const pth_textclf *m, size_t n, const char *const *texts, double *P, pth_error *err)
 {
     size_t L = m->nlabels;
     double w = m->ft && m->lin ? m->w_ft : m->ft ? 1.0 : 0.0;
-    if (m->ft)
+    if (m->ft) {
         pth_ft_predict_many(m->ft, n, texts, P, 1);
+        if (m->cal)
+            txc_platt_apply(m->cal, n, L, P);
+    }
     if (!m->lin)
         return 0;
     double *q = malloc(n * L * sizeof(double) + 1);
     if (!q)
         return pth_fail(err, PTH_ERR_NOMEM, "text classifier: out of memory");
     int rc = txl_predict(m->lin, n, texts, q, err);
+    if (!rc && m->cal)
+        txc_platt_apply(m->cal + 2 * L, n, L, q);
     for (size_t i = 0; !rc && i < n; i++) {
         double z = 0, *row = q + i * L;
         for (size_t k = 0; k < L && !m->multilabel; k++)
@@ -288,7 +366,8 @@ void pth_textclf_decide(const pth_textclf *m, const double *scores, unsigned cha
 /* ------------------------------------------------------------------ files
  *
  * Layout: u32 "PTXC", u32 version, str task, u32 multilabel, u32 nlabels, nlabels x str
- * label, f64s thresholds, f64 w_ft, u32 has_ft [fastText blob], u32 has_lin [linear
+ * label, f64s thresholds, f64 w_ft, u32 has_cal [f64s 4 x nlabels Platt (a, b): fastText
+ * then linear], u32 has_ft [fastText blob], u32 has_lin [linear
  * blob], i32 context, i32 causal, u32 has_l2 [u64 nf, u64 K, f64s mu, f64s sd, f64s W]. */
 
 int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
@@ -303,6 +382,9 @@ int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
         pth_blob_str(&w, m->labels[k]);
     pth_blob_f64s(&w, m->thr, m->nlabels);
     pth_blob_f64(&w, m->w_ft);
+    pth_blob_u32(&w, m->cal != NULL);
+    if (m->cal)
+        pth_blob_f64s(&w, m->cal, 4 * m->nlabels);
     pth_blob_u32(&w, m->ft != NULL);
     if (m->ft)
         pth_ft_write(m->ft, &w);
@@ -405,6 +487,8 @@ pth_textclf *pth_textclf_load(const char *path, pth_error *err)
         free(m->thr);
         m->thr = pth_blob_read_f64s(&r, m->nlabels);
         m->w_ft = pth_blob_read_f64(&r);
+        if (pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
+            m->cal = pth_blob_read_f64s(&r, 4 * m->nlabels);
         if (pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
             m->ft = pth_ft_read(&r);
         if (m->ft && pth_ft_nlabels(m->ft) != m->nlabels)

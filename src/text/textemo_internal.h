@@ -59,6 +59,8 @@ struct pth_textclf {
     char **labels;
     double *thr;             /* multi-label decision thresholds (nlabels) */
     double w_ft;             /* ensemble: w_ft * fastText + (1 - w_ft) * linear */
+    double *cal;             /* 4 x nlabels Platt scalings (a_l, b_l) of fastText, then of
+                                linear: p -> sigmoid(a logit(p) + b); NULL = none */
     struct pth_fasttext *ft; /* may be NULL */
     txl_model *lin;          /* may be NULL */
     int context, causal;     /* conversation context level (context 0 = none) */
@@ -67,7 +69,11 @@ struct pth_textclf {
 
 /* Allocates a classifier with copies of the label names. */
 struct pth_textclf *txc_new(const char *task, int multilabel, size_t nlabels, const char *const *labels);
-/* First-level probabilities: n x nlabels.  Multi-class linear scores are renormalised. */
+/* Platt scaling per label, fitted by Newton's method on (logit p, y); ab: 2 x L. */
+void txc_platt_fit(const double *P, const unsigned char *Y, size_t n, size_t L, double *ab);
+void txc_platt_apply(const double *ab, size_t n, size_t L, double *P);
+/* First-level probabilities: n x nlabels (calibrated when m->cal is set; multi-class
+ * linear scores are renormalised). */
 int txc_level1(const struct pth_textclf *m, size_t n, const char *const *texts, double *P, pth_error *err);
 
 #endif
