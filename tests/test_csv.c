@@ -111,7 +111,7 @@ static void test_errors(void)
     expect_error("a,b\n1,\"open\n\n", NULL, "mem.csv:2:3: unterminated quoted field");
     expect_error("a,b\n1,\"x\"y\n", NULL, "mem.csv:2:6: unexpected character after a closing quote");
     expect_error("a,b,a\n1,2,3\n", NULL, "duplicate column name 'a' (columns 1 and 3)");
-    expect_error(" x ,x\n", NULL, "duplicate column name 'x'");
+    expect_error("\n x ,x\n", NULL, "mem.csv:2: duplicate column name 'x'");
     expect_error("a,b\n1,\xC3\xA9\xFF\n", NULL, "mem.csv:2:4: invalid UTF-8");
     expect_error("a,b\n1,\xED\xA0\x80\n", NULL, "invalid UTF-8"); /* surrogate */
     expect_error("a,b\n1,\xC0\xAF\n", NULL, "invalid UTF-8");     /* overlong */

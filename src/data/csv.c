@@ -161,7 +161,7 @@ static int cmp_names(const void *a, const void *b)
     return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
 }
 
-static int check_duplicates(const pth_table *t, pth_error *err)
+static int check_duplicates(const pth_table *t, size_t line, pth_error *err)
 {
     name_idx *v = malloc((t->ncols ? t->ncols : 1) * sizeof *v);
     if (!v)
@@ -173,8 +173,8 @@ static int check_duplicates(const pth_table *t, pth_error *err)
     qsort(v, t->ncols, sizeof *v, cmp_names);
     for (size_t j = 1; j < t->ncols; j++)
         if (strcmp(v[j].name, v[j - 1].name) == 0) {
-            int rc = pth_fail(err, PTH_ERR_PARSE, "%s:1: duplicate column name '%s' (columns %zu and %zu)",
-                              t->source, v[j].name, v[j - 1].idx + 1, v[j].idx + 1);
+            int rc = pth_fail(err, PTH_ERR_PARSE, "%s:%zu: duplicate column name '%s' (columns %zu and %zu)",
+                              t->source, line, v[j].name, v[j - 1].idx + 1, v[j].idx + 1);
             free(v);
             return rc;
         }
@@ -183,7 +183,8 @@ static int check_duplicates(const pth_table *t, pth_error *err)
 }
 
 /* Allocates the columns and names them from the header (or c0, c1, ... without one). */
-static int setup_columns(pth_table *t, const pth_csv_span *hdr, size_t nf, int named, pth_error *err)
+static int setup_columns(pth_table *t, const pth_csv_span *hdr, size_t nf, int named, size_t line,
+                         pth_error *err)
 {
     t->ncols = nf;
     t->cols = calloc(nf ? nf : 1, sizeof *t->cols);
@@ -200,7 +201,7 @@ static int setup_columns(pth_table *t, const pth_csv_span *hdr, size_t nf, int n
         if (!t->cols[j].name)
             return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
     }
-    return named ? check_duplicates(t, err) : PTH_OK;
+    return named ? check_duplicates(t, line, err) : PTH_OK;
 }
 
 /* Upper bound on data rows: each row ends with a newline, except perhaps the last, and a
@@ -511,7 +512,7 @@ static int read_table(const char *data, size_t len, const char *name, const pth_
         if (rc)
             return rc;
     }
-    int rc = setup_columns(t, hdr, nf, named, err);
+    int rc = setup_columns(t, hdr, nf, named, line, err);
     free(hdr);
     if (rc)
         return rc;
