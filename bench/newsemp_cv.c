@@ -33,12 +33,16 @@ int main(int argc, char **argv)
             preds = argv[++i];
         else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             data = argv[++i];
-        else if (!strcmp(argv[i], "--no-stack"))
+        else if (!strcmp(argv[i], "--word-grid")) {
+            static const double ww[3] = {0.5, 1, 2};
+            o.word_weights = ww;
+            o.n_word_weights = 3;
+        } else if (!strcmp(argv[i], "--no-stack"))
             o.stack_targets = 0;
         else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid]\n", argv[0]);
             return 2;
         }
     }
@@ -60,9 +64,9 @@ int main(int argc, char **argv)
     for (int t = 0; t < 2; t++) {
         const pth_newsemp_metrics *m = &r.target[t];
         printf("%-8s r %.3f (pooled %.3f)  spearman %.3f  MAE %.3f | 90%% normalised: coverage %.3f width %.2f "
-               "spearman(width,|err|) %.3f | constant: coverage %.3f width %.2f | alpha %.2f w_dense %.2f\n",
+               "spearman(width,|err|) %.3f | constant: coverage %.3f width %.2f | alpha %.2f w_dense %.2f w_word %.2f\n",
                names[t], m->pearson, m->pearson_pooled, m->spearman, m->mae, m->coverage, m->mean_width,
-               m->width_error_spearman, m->coverage_const, m->mean_width_const, m->mean_alpha, m->mean_dense_weight);
+               m->width_error_spearman, m->coverage_const, m->mean_width_const, m->mean_alpha, m->mean_dense_weight, m->mean_word_weight);
     }
     if (preds) {
         FILE *f = fopen(preds, "w");

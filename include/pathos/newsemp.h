@@ -5,10 +5,10 @@
  *   features  TF-IDF hashed word 1-2-grams and char_wb 3-5-grams (sublinear tf, smooth idf,
  *             each block L2-normalised), plus 36 dense features (VADER and AFINN lexicon
  *             features, document statistics) standardised with training-fold statistics.
- *   learner   kernel ridge with a linear kernel K = K_word + K_char + w K_dense (exactly
+ *   learner   kernel ridge with a linear kernel K = v K_word + K_char + w K_dense (exactly
  *             ridge regression on the weighted feature concatenation, with an unpenalised
  *             intercept), solved by Cholesky of the centred n x n Gram matrix.
- *   tuning    (alpha, w) per target by inner k-fold CV (grouped by writer when the outer
+ *   tuning    (alpha, v, w) per target by inner k-fold CV (grouped by writer when the outer
  *             split is) on the training fold only, minimising MSE.
  *   intervals normalised cross-conformal: the inner-CV out-of-fold residuals r_i give a
  *             difficulty model sigma(x) (kernel ridge on |r|, same kernel) whose out-of-fold
@@ -63,6 +63,8 @@ typedef struct {
     size_t n_alphas;
     const double *dense_weights; /* grid for w (NULL: {0, 0.3, 1}) */
     size_t n_dense_weights;
+    const double *word_weights;  /* grid for the weight of the word block (NULL: {1}) */
+    size_t n_word_weights;
     int stack_targets;           /* 1 (default): multi-task stacking - each target is refitted
                                     as b0 + b1 yhat_empathy + b2 yhat_distress on the inner-CV
                                     out-of-fold predictions of the training fold */
@@ -84,6 +86,7 @@ typedef struct {
     double mean_width_const;
     double mean_alpha;    /* mean selected alpha over folds */
     double mean_dense_weight;
+    double mean_word_weight;
 } pth_newsemp_metrics;
 
 typedef struct {

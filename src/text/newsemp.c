@@ -487,17 +487,20 @@ typedef struct {
     const pth_newsemp *d;
     const pth_newsemp_options *o;
     size_t N;
-    const double *alphas, *dws;
-    size_t na, nw;
+    const double *alphas;
+    size_t na, nw;               /* nw: number of (word weight, dense weight) combinations */
+    double cww[256], cwd[256];   /* the combinations */
     double *Kw, *Kc, *Kd, *K; /* N x N */
     kr_work kw;
 } cv_ctx;
 
-static void combine_kernel(cv_ctx *c, double dw)
+/* K = ww Kw + Kc + wd Kd for combination ci (scaling all three would only rescale alpha). */
+static void combine_kernel(cv_ctx *c, size_t ci)
 {
     size_t NN = c->N * c->N;
+    double ww = c->cww[ci], wd = c->cwd[ci];
     for (size_t k = 0; k < NN; k++)
-        c->K[k] = c->Kw[k] + c->Kc[k] + dw * c->Kd[k];
+        c->K[k] = ww * c->Kw[k] + c->Kc[k] + wd * c->Kd[k];
 }
 
 static double target_value(const pth_newsemp *d, size_t t, size_t i)
@@ -625,7 +628,7 @@ static int inner_grid(cv_ctx *c, const size_t *tr, size_t m, fold_work *w)
     const pth_newsemp *d = c->d;
     size_t na = c->na, K = c->o->inner_folds;
     for (size_t wi = 0; wi < c->nw; wi++) {
-        combine_kernel(c, c->dws[wi]);
+        combine_kernel(c, wi);
         for (int k = 0; k < (int)K; k++) {
             size_t ni, nv;
             inner_split(w->ifold, m, k, tr, w->itr, &ni, w->iva, &nv, w->pva);
@@ -731,10 +734,11 @@ static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, siz
     size_t bw[NT] = {0}, ba[NT] = {0};
     for (size_t t = 0; t < NT && !rc; t++) {
         select_combo(c, tr, m, &w, t, &bw[t], &ba[t]);
-        chosen[t * 2] = c->alphas[ba[t]];
-        chosen[t * 2 + 1] = c->dws[bw[t]];
+        chosen[t * 3] = c->alphas[ba[t]];
+        chosen[t * 3 + 1] = c->cwd[bw[t]];
+        chosen[t * 3 + 2] = c->cww[bw[t]];
         memcpy(w.best_oof + t * m, w.oof + ((bw[t] * c->na + ba[t]) * NT + t) * m, m * sizeof *w.best_oof);
-        combine_kernel(c, c->dws[bw[t]]);
+        combine_kernel(c, bw[t]);
         for (size_t a = 0; a < m; a++)
             w.Ytr[a] = target_value(d, t, tr[a]);
         rc = kr_fit_predict(c->K, c->N, tr, m, te, q, w.Ytr, 1, c->alphas[ba[t]], w.base_te + t * q, &c->kw);
@@ -754,7 +758,7 @@ static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, siz
             w.stk_te[t * q + v] = beta[0] + beta[1] * w.base_te[v] + beta[2] * w.base_te[q + v];
     }
     for (size_t t = 0; t < NT && !rc; t++) {
-        combine_kernel(c, c->dws[bw[t]]);
+        combine_kernel(c, bw[t]);
         rc = intervals(c, tr, m, te, q, &w, t, c->alphas[ba[t]], lo, hi, lo_c, hi_c);
         for (size_t v = 0; v < q; v++)
             pred[v * NT + t] = w.stk_te[t * q + v];
@@ -845,13 +849,15 @@ static void summarise(const pth_newsemp *d, const pth_newsemp_options *o, pth_ne
         mt->coverage_const = covc / (double)n;
         mt->mean_width_const = widc / (double)n;
         mt->width_error_spearman = pth_text_spearman(wdt, er, n);
-        double sa = 0, sw = 0;
+        double sa = 0, sw = 0, sww = 0;
         for (size_t f = 0; f < K; f++) {
-            sa += chosen[(f * NT + t) * 2];
-            sw += chosen[(f * NT + t) * 2 + 1];
+            sa += chosen[(f * NT + t) * 3];
+            sw += chosen[(f * NT + t) * 3 + 1];
+            sww += chosen[(f * NT + t) * 3 + 2];
         }
         mt->mean_alpha = sa / (double)K;
         mt->mean_dense_weight = sw / (double)K;
+        mt->mean_word_weight = sww / (double)K;
     }
     free(x);
 }
@@ -878,16 +884,30 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         return rc;
     double t0 = now_s();
     size_t N = d->n;
-    cv_ctx c = {d, o, N, o->alphas ? o->alphas : DEFAULT_ALPHAS, o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W,
-                o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS,
-                o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W,
-                NULL, NULL, NULL, NULL, {0}};
-    if (c.na == 0 || c.nw == 0)
-        return pth_fail(err, PTH_ERR_INVALID, "empty alpha or dense-weight grid");
+    static const double ONE = 1.0;
+    cv_ctx c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.o = o;
+    c.N = N;
+    c.alphas = o->alphas ? o->alphas : DEFAULT_ALPHAS;
+    c.na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
+    const double *dws = o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W;
+    size_t ndw = o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W;
+    const double *wws = o->word_weights ? o->word_weights : &ONE;
+    size_t nww = o->word_weights ? o->n_word_weights : 1;
+    if (c.na == 0 || ndw == 0 || nww == 0 || ndw * nww > 256)
+        return pth_fail(err, PTH_ERR_INVALID, "empty or too large grid (%zu alphas, %zu x %zu kernel weights)", c.na,
+                        nww, ndw);
+    for (size_t a = 0; a < nww; a++)
+        for (size_t b = 0; b < ndw; b++) {
+            c.cww[c.nw] = wws[a];
+            c.cwd[c.nw++] = dws[b];
+        }
     pth_lexicon *vader = NULL, *afinn = NULL;
     pth_csr counts = {0};
     double *D = malloc(N * NDENSE * sizeof *D), *lo_c = malloc(N * NT * sizeof *lo_c);
-    double *hi_c = malloc(N * NT * sizeof *hi_c), *chosen = calloc(o->folds * NT * 2, sizeof *chosen);
+    double *hi_c = malloc(N * NT * sizeof *hi_c), *chosen = calloc(o->folds * NT * 3, sizeof *chosen);
     /* Per-fold outputs in test-row order: pred, lo, hi, lo_c, hi_c (q x NT each). */
     double *scratch = malloc(5 * N * NT * sizeof *scratch);
     size_t *tr = malloc(N * sizeof *tr), *te = malloc(N * sizeof *te);
@@ -928,7 +948,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
             continue;
         double *fp = scratch, *fl = fp + q * NT, *fh = fl + q * NT, *flc = fh + q * NT, *fhc = flc + q * NT;
         rc = fold_kernels(&c, &counts, &o->hash, tr, m, D, err);
-        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 2) != 0)
+        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 3) != 0)
             rc = pth_fail(err, PTH_ERR_INTERNAL, "fold %zu: kernel ridge failed (out of memory or not positive definite)",
                           f);
         for (size_t v = 0; v < q && !rc; v++)
