@@ -173,10 +173,10 @@ size_t pth_hash_ncols(const pth_hash_options *o);
  *    token inside a negation scope is "NEG_" + token (PTH_NEG_REPLACE; with PTH_NEG_BOTH
  *    unigrams count both forms, n-grams use the plain form); column =
  *    murmur3_32(string, seed) & (2^word_bits - 1).
- *  - char n-gram ("char_wb" as in scikit-learn): each token of kind WORD/NUMBER/HASHTAG is
- *    padded to " token " and all runs of char_min..char_max code points are taken (a padded
- *    token shorter than n contributes itself once when n == char_min); other tokens
- *    (punctuation, emoticons, emoji) contribute the whole token once.  column = 2^word_bits +
+ *  - char n-gram ("char_wb" as in scikit-learn, but over pathos tokens): every token (plain
+ *    form, no NEG_ prefix) is padded to " token " and, for n = char_min..char_max, all runs
+ *    of n code points are taken; a padded token of at most n code points is counted once as
+ *    a whole and stops the loop over larger n (scikit-learn's rule).  column = 2^word_bits +
  *    (murmur3_32(ngram, seed ^ 0x9E3779B9) & (2^char_bits - 1)).
  * Values are raw counts (summed, or +-1 summed with alternate_sign). */
 int pth_text_hash_row(const pth_hash_options *o, const pth_tokens *t, pth_csr *X, pth_error *err);
