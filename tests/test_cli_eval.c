@@ -81,7 +81,7 @@ static void test_signal_detected(void)
     double g_maj = summary_mean(tmp("grouped.json"), "majority", "balanced_accuracy");
     fprintf(stderr, "grouped AUC logreg %.3f xgboost %.3f; leaky AUC logreg %.3f xgboost %.3f\n", g_lr, g_xgb, l_lr,
             l_xgb);
-    CHECK(g_lr > 0.65);
+    CHECK(g_lr > 0.6);
     CHECK(g_xgb > 0.6);
     CHECK(l_xgb > g_xgb + 0.03); /* the subject confound inflates record-level CV */
     CHECK_NEAR(g_maj, 0.5, 0.05);

@@ -50,7 +50,7 @@ static void test_defaults_and_errors(void)
 {
     pth_synth_options o;
     pth_synth_options_init(&o);
-    CHECK(o.seed == 1 && o.n_subjects == 42 && o.n_recordings == 3 && o.n_rows == 200);
+    CHECK(o.seed == 1 && o.n_subjects == 42 && o.n_recordings == 3 && o.n_rows == 60);
     CHECK(o.signal == 1.0 && o.subject_label_prob == 0.9);
     CHECK(pth_synth_n_columns() == 709);
     char name[32];

@@ -38,7 +38,7 @@ typedef struct {
     uint64_t seed;             /* default 1 */
     size_t n_subjects;         /* default 42 */
     size_t n_recordings;       /* per subject, default 3 (story_id 1..n) */
-    size_t n_rows;             /* rows per CSV including the zero padding, default 200 */
+    size_t n_rows;             /* rows per CSV including the zero padding, default 60 */
     double signal;             /* label effect size multiplier, default 1.0; 0 = none */
     double subject_label_prob; /* P(recording has its subject's preferred label), default 0.9 */
 } pth_synth_options;

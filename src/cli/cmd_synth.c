@@ -34,14 +34,14 @@ int pth_cmd_synth(int argc, char **argv)
         {"seed", 's', PTH_ARG_U64, &seed, "S", "random seed (default 1); same seed, same bytes"},
         {"subjects", 0, PTH_ARG_INT, &subjects, "N", "number of subjects (default 42)"},
         {"recordings", 0, PTH_ARG_INT, &recordings, "N", "recordings per subject (default 3)"},
-        {"rows", 0, PTH_ARG_INT, &rows, "N", "rows per recording incl. zero padding (default 200; real files 565)"},
+        {"rows", 0, PTH_ARG_INT, &rows, "N", "rows per recording incl. zero padding (default 60; real files 565)"},
         {"signal", 0, PTH_ARG_DOUBLE, &o.signal, "X", "label effect size multiplier (default 1; 0 = no signal)"},
         {"subject-label-prob", 0, PTH_ARG_DOUBLE, &o.subject_label_prob, "P",
          "P(recording has its subject's preferred label) (default 0.9)"},
     };
     const pth_arg_parser p = {
         CMD,
-        "pathos synth -o DIR [--seed S] [--subjects 42] [--recordings 3] [--rows 200] [--signal 1.0]",
+        "pathos synth -o DIR [--seed S] [--subjects 42] [--recordings 3] [--rows 60] [--signal 1.0]",
         "Writes a SYNTHETIC dataset in the hri-empathy format: DIR/video_features/*.csv (OpenFace\n"
         "columns, zero-padded), DIR/manifest.csv (path,subject,label,story_id) and DIR/README.txt.\n"
         "Planted: a weak label signal in AU06_r/AU12_r/AU25_r and a strong subject confound\n"

@@ -451,7 +451,7 @@ void pth_synth_options_init(pth_synth_options *o)
     o->seed = 1;
     o->n_subjects = 42;
     o->n_recordings = 3;
-    o->n_rows = 200;
+    o->n_rows = 60;
     o->signal = 1.0;
     o->subject_label_prob = 0.9;
 }
