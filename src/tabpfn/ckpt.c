@@ -177,8 +177,8 @@ static int rebuild_tensor(ckpt_ctx *c, const char *tname, const pk_value *args, 
     if (args->n != 6 && args->n != 7)
         return pth_fail(c->err, PTH_ERR_FORMAT, "%s: tensor '%s': _rebuild_tensor_v2 takes 6 or 7 arguments, got %zu",
                         c->file, tname, args->n);
-    storage s;
-    view v;
+    storage s = {0};
+    view v = {0};
     int rc = resolve_storage(c, tname, args->items[0], &s);
     if (!rc)
         rc = parse_view(c, tname, args->items[1], args->items[2], args->items[3], s.numel, &v);
@@ -352,7 +352,7 @@ static int interpret(ckpt_ctx *c, const pk_value *top, pth_tensor_set *out)
 static int load_archive(ckpt_ctx *c, pth_tensor_set *out)
 {
     char prefix[PK_NAME_BUF / 2], what[PK_NAME_BUF + 300];
-    const pth_zip_entry *pkl;
+    const pth_zip_entry *pkl = NULL;
     int rc = find_prefix(c, &pkl, prefix, sizeof prefix);
     if (rc)
         return rc;
@@ -362,8 +362,8 @@ static int load_archive(ckpt_ctx *c, pth_tensor_set *out)
     if (pkl->size > MAX_PICKLE_BYTES)
         return pth_fail(c->err, PTH_ERR_FORMAT, "%s: data.pkl larger than %zu bytes", c->file, MAX_PICKLE_BYTES);
     snprintf(what, sizeof what, "%s: %s", c->file, pkl->name);
-    pth_pickle pk;
-    pk_value *top;
+    pth_pickle pk = {0};
+    pk_value *top = NULL;
     rc = pth_pickle_run(&pk, pkl->data, pkl->size, allowed_globals, what, &top, c->err);
     if (!rc)
         rc = interpret(c, top, out);
@@ -375,7 +375,7 @@ int pth_ckpt_load_buffer(const void *data, size_t len, const char *name, pth_ten
 {
     memset(out, 0, sizeof *out);
     const char *file = name ? name : "<buffer>";
-    pth_zip zip;
+    pth_zip zip = {0};
     int rc = pth_zip_open(&zip, data, len, file, err);
     if (rc)
         return rc;
@@ -390,8 +390,8 @@ int pth_ckpt_load_buffer(const void *data, size_t len, const char *name, pth_ten
 
 int pth_ckpt_load(const char *path, pth_tensor_set *out, pth_error *err)
 {
-    char *buf;
-    size_t len;
+    char *buf = NULL;
+    size_t len = 0;
     memset(out, 0, sizeof *out);
     int rc = pth_read_file(path, PTH_CKPT_MAX_FILE_BYTES, &buf, &len, err);
     if (rc)

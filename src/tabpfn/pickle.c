@@ -159,7 +159,7 @@ static int op_tuple_n(vm *m, size_t n)
 
 static int op_tuple_mark(vm *m)
 {
-    size_t first;
+    size_t first = 0;
     int rc = pop_mark(m, &first);
     return rc ? rc : make_tuple(m, first);
 }
@@ -183,7 +183,7 @@ static int fill_container(vm *m, size_t first, pk_kind want)
 
 static int op_fill_mark(vm *m, pk_kind want)
 {
-    size_t first;
+    size_t first = 0;
     int rc = pop_mark(m, &first);
     return rc ? rc : fill_container(m, first, want);
 }
@@ -206,7 +206,7 @@ static int push_int(vm *m, pk_kind kind, int64_t i)
 /* LONG1: n-byte little-endian two's complement; only what fits int64. */
 static int op_long1(vm *m)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     int rc = need(m, 1, &p);
     if (rc)
         return rc;
@@ -220,14 +220,14 @@ static int op_long1(vm *m)
         u |= (uint64_t)p[k] << (8 * k);
     if (n > 0 && n < 8 && (p[n - 1] & 0x80))
         u |= ~(uint64_t)0 << (8 * n); /* sign-extend */
-    int64_t i;
+    int64_t i = 0;
     memcpy(&i, &u, sizeof i);
     return push_int(m, PK_INT, i);
 }
 
 static int op_binfloat(vm *m)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     int rc = need(m, 8, &p);
     if (rc)
         return rc;
@@ -254,7 +254,7 @@ static pk_value *new_str(vm *m, pk_kind kind, const unsigned char *s, size_t n)
 /* Length-prefixed UTF-8 string with a `width`-byte little-endian length. */
 static int op_unicode(vm *m, size_t width)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     int rc = need(m, width, &p);
     if (rc)
         return rc;
@@ -267,7 +267,7 @@ static int op_unicode(vm *m, size_t width)
 
 static int memo_put(vm *m, size_t idx)
 {
-    pk_value *v;
+    pk_value *v = NULL;
     int rc = top(m, &v);
     if (rc)
         return rc;
@@ -300,7 +300,7 @@ static int memo_get(vm *m, size_t idx)
 /* BINPUT/BINGET (1-byte index) and LONG_BINPUT/LONG_BINGET (4-byte index). */
 static int op_memo(vm *m, size_t width, int put)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     int rc = need(m, width, &p);
     if (rc)
         return rc;
@@ -343,7 +343,7 @@ static int op_global(vm *m)
 
 static int op_stack_global(vm *m)
 {
-    pk_value *name, *module;
+    pk_value *name = NULL, *module = NULL;
     int rc = pop(m, &name);
     if (!rc)
         rc = pop(m, &module);
@@ -356,7 +356,7 @@ static int op_stack_global(vm *m)
 
 static int op_reduce(vm *m)
 {
-    pk_value *fn, *args;
+    pk_value *fn = NULL, *args = NULL;
     int rc = pop(m, &args);
     if (!rc)
         rc = pop(m, &fn);
@@ -379,7 +379,7 @@ static int op_reduce(vm *m)
  * state holds attributes such as _metadata), so the state is dropped. */
 static int op_build(vm *m)
 {
-    pk_value *state, *obj;
+    pk_value *state = NULL, *obj = NULL;
     int rc = pop(m, &state);
     if (!rc)
         rc = top(m, &obj);
@@ -390,7 +390,7 @@ static int op_build(vm *m)
 
 static int op_persid(vm *m)
 {
-    pk_value *pid;
+    pk_value *pid = NULL;
     int rc = pop(m, &pid);
     if (rc)
         return rc;
@@ -402,7 +402,7 @@ static int op_persid(vm *m)
 
 static int op_fixed_int(vm *m, size_t width)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     int rc = need(m, width, &p);
     if (rc)
         return rc;
@@ -415,13 +415,13 @@ static int op_fixed_int(vm *m, size_t width)
 
 static int op_skip(vm *m, size_t n)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     return need(m, n, &p);
 }
 
 static int op_proto(vm *m)
 {
-    const unsigned char *p;
+    const unsigned char *p = NULL;
     int rc = need(m, 1, &p);
     if (!rc && p[0] > 5)
         return vm_fail(m, PTH_ERR_UNSUPPORTED, "pickle protocol above 5");
@@ -430,7 +430,7 @@ static int op_proto(vm *m)
 
 static int op_stop(vm *m)
 {
-    pk_value *v;
+    pk_value *v = NULL;
     int rc = pop(m, &v);
     if (!rc)
         m->result = v;

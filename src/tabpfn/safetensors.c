@@ -67,7 +67,7 @@ static int parse_shape(const st_ctx *c, const char *name, const cJSON *j, int *n
     const cJSON *d;
     cJSON_ArrayForEach(d, j)
     {
-        uint64_t v;
+        uint64_t v = 0;
         /* 2^53: beyond it doubles stop being exact integers. */
         if (!json_uint(d, 9007199254740992.0, &v))
             return pth_fail(err, PTH_ERR_FORMAT, "%s: tensor '%s': shape[%d] is not a non-negative integer",
@@ -86,7 +86,7 @@ static int parse_shape(const st_ctx *c, const char *name, const cJSON *j, int *n
 static int parse_offsets(const st_ctx *c, const char *name, const cJSON *j, size_t numel, size_t es,
                          size_t *begin, pth_error *err)
 {
-    uint64_t b, e;
+    uint64_t b = 0, e = 0;
     if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) != 2 || !json_uint(cJSON_GetArrayItem(j, 0), 9e15, &b) ||
         !json_uint(cJSON_GetArrayItem(j, 1), 9e15, &e))
         return pth_fail(err, PTH_ERR_FORMAT, "%s: tensor '%s': data_offsets must be [begin, end] integers",
@@ -109,10 +109,10 @@ static int load_tensor(const st_ctx *c, const cJSON *j, pth_tensor_set *out, pth
     const char *name = j->string;
     if (!cJSON_IsObject(j))
         return pth_fail(err, PTH_ERR_FORMAT, "%s: header entry '%s' is not an object", c->file, name);
-    pth_dtype dt;
-    int ndim;
+    pth_dtype dt = 0;
+    int ndim = 0;
     int64_t shape[PTH_TENSOR_MAX_DIMS];
-    size_t numel, begin;
+    size_t numel = 0, begin = 0;
     int rc = parse_dtype(c, name, cJSON_GetObjectItemCaseSensitive(j, "dtype"), &dt, err);
     if (!rc)
         rc = parse_shape(c, name, cJSON_GetObjectItemCaseSensitive(j, "shape"), &ndim, shape, &numel, err);
@@ -207,8 +207,8 @@ int pth_safetensors_load_buffer(const void *buf, size_t len, const char *name, p
 
 int pth_safetensors_load(const char *path, pth_tensor_set *out, pth_error *err)
 {
-    char *buf;
-    size_t len;
+    char *buf = NULL;
+    size_t len = 0;
     memset(out, 0, sizeof *out);
     int rc = pth_read_file(path, PTH_CKPT_MAX_FILE_BYTES, &buf, &len, err);
     if (rc)

@@ -64,7 +64,7 @@ static int read_eocd64(zip_ctx *c, size_t eocd, pth_error *err)
 
 static int read_directory_location(zip_ctx *c, pth_error *err)
 {
-    size_t eocd;
+    size_t eocd = 0;
     int rc = find_eocd(c, &eocd, err);
     if (rc)
         return rc;
