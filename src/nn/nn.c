@@ -9,7 +9,9 @@
 /* The library is built for the baseline x86-64 ISA.  The elementwise kernels (exp inside the
  * softmax, GELU) run billions of times per forward pass, so GCC compiles them three times and
  * the loader picks the widest version the CPU supports (ifunc).  No FMA contraction happens in
- * ISO C mode and no reassociation is allowed, so every version computes bit-identical results. */
+ * ISO C mode and no reassociation is allowed, so every version computes bit-identical results.
+ * (The one hand-vectorised kernel, attention over few keys, uses fused multiply-adds and so
+ * differs from its portable fallback in the last bits.) */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define NN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -236,6 +238,93 @@ NN_CLONES static void attention_small(const nn_attn *a, float *scratch)
     }
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define NN_AVX512_SMALL 1
+
+/* exp_approx on 16 lanes (same reduction and polynomial, fused multiply-adds). */
+__attribute__((target("avx512f"))) static __m512 exp512(__m512 v)
+{
+    v = _mm512_max_ps(_mm512_min_ps(v, _mm512_set1_ps(88.3f)), _mm512_set1_ps(-87.3f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504088896341f), magic);
+    __m512 k = _mm512_sub_ps(t, magic);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), v);
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 z = _mm512_mul_ps(r, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, z, r), _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(-0x4B400000 + 127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+/* attention_small with the scores of one query in four 16-lane registers (N <= 64) and its
+ * output in D/16 registers: every K and V element is loaded once per query and feeds a fused
+ * multiply-add; nothing but the probabilities goes through memory. */
+__attribute__((target("avx512f"))) static void attention_small_avx512(const nn_attn *a, float *scratch)
+{
+    const int M = a->M, N = a->N, D = a->D, nv = D / 16;
+    float *kt = scratch, *pr = kt + (size_t)D * NN_SMALL; /* K^T [D, 64] zero-padded, probs [64] */
+    for (int d = 0; d < D; d++)
+        for (int j = 0; j < NN_SMALL; j++)
+            kt[d * NN_SMALL + j] = j < N ? a->K[(size_t)j * (size_t)a->ldk + (size_t)d] : 0.0f;
+    __mmask16 valid[4];
+    for (int b = 0; b < 4; b++) {
+        int n = N - 16 * b;
+        valid[b] = (__mmask16)(n >= 16 ? 0xFFFF : (n <= 0 ? 0 : (1u << n) - 1u));
+    }
+    const __m512 scale = _mm512_set1_ps(a->scale), ninf = _mm512_set1_ps(-INFINITY);
+    for (int i = 0; i < M; i++) {
+        const float *q = a->Q + (size_t)i * (size_t)a->ldq;
+        __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int d = 0; d < D; d++) {
+            const __m512 qd = _mm512_set1_ps(q[d]);
+            const float *kr = kt + d * NN_SMALL;
+            for (int b = 0; b < 4; b++)
+                s[b] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(kr + 16 * b), s[b]);
+        }
+        __m512 mx = ninf;
+        for (int b = 0; b < 4; b++) {
+            s[b] = _mm512_mask_mov_ps(ninf, valid[b], _mm512_mul_ps(s[b], scale));
+            mx = _mm512_max_ps(mx, s[b]);
+        }
+        const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512 sum = _mm512_setzero_ps();
+        for (int b = 0; b < 4; b++) {
+            __m512 e = _mm512_maskz_mov_ps(valid[b], exp512(_mm512_sub_ps(s[b], m)));
+            sum = _mm512_add_ps(sum, e);
+            _mm512_storeu_ps(pr + 16 * b, e);
+        }
+        const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        __m512 o[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int j = 0; j < N; j++) {
+            const __m512 pj = _mm512_set1_ps(pr[j]);
+            const float *v = a->V + (size_t)j * (size_t)a->ldv;
+            for (int b = 0; b < nv; b++)
+                o[b] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(v + 16 * b), o[b]);
+        }
+        float *out = a->O + (size_t)i * (size_t)a->ldo;
+        for (int b = 0; b < nv; b++)
+            _mm512_storeu_ps(out + 16 * b, _mm512_mul_ps(o[b], inv));
+    }
+}
+
+int nn_portable_only = 0;
+
+static int use_avx512_small(const nn_attn *a)
+{
+    return !nn_portable_only && a->D % 16 == 0 && a->D <= 64 && __builtin_cpu_supports("avx512f");
+}
+#else
+int nn_portable_only = 0;
+#endif
+
 static int attn_small(const nn_attn *a)
 {
     return a->N <= NN_SMALL && a->bq <= 0 && a->bk <= 0;
@@ -267,6 +356,12 @@ void nn_attention(const nn_attn *a, float *scratch)
     if (M <= 0)
         return;
     if (attn_small(a)) {
+#ifdef NN_AVX512_SMALL
+        if (use_avx512_small(a)) {
+            attention_small_avx512(a, scratch);
+            return;
+        }
+#endif
         attention_small(a, scratch);
         return;
     }
@@ -280,12 +375,18 @@ void nn_attention(const nn_attn *a, float *scratch)
         const float *Qb = a->Q + (size_t)q0 * (size_t)a->ldq;
         float *Ob = a->O + (size_t)q0 * (size_t)a->ldo;
         if (N <= bk) {
-            /* All keys fit one block: plain softmax, normalised before P V as torch does. */
+            /* All keys fit one block: one softmax pass; the 1/sum normalisation is applied to
+             * the D outputs of a row instead of its N probabilities. */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, N, D, a->scale, Qb, a->ldq, a->K, a->ldk,
                         0.0f, S, bk);
-            nn_softmax_rows(S, bk, m, N);
+            for (int i = 0; i < m; i++) {
+                float *r = S + (size_t)i * (size_t)bk;
+                lrow[i] = 1.0f / exp_shift_sum(r, N, row_max(r, N));
+            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, N, 1.0f, S, bk, a->V, a->ldv, 0.0f, Ob,
                         a->ldo);
+            for (int i = 0; i < m; i++)
+                scale_row(Ob + (size_t)i * (size_t)a->ldo, D, lrow[i]);
             continue;
         }
         for (int i = 0; i < m; i++) {

@@ -51,6 +51,9 @@ typedef struct {
 size_t nn_attention_scratch(const nn_attn *a);
 void nn_attention(const nn_attn *a, float *scratch);
 
+/* Tests only: 1 = never take the AVX-512 kernels (exercise the portable fallbacks). */
+extern int nn_portable_only;
+
 /* Runs BLAS single-threaded (we parallelise outer loops ourselves) and returns the previous
  * thread count for nn_blas_threads_restore. */
 int nn_blas_threads_single(void);

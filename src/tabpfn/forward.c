@@ -126,7 +126,10 @@ static void feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float
                               const wspace *ws)
 {
     const int E = m->E, H = m->H, D = m->D;
-    const int rpc = rows_per_chunk(C);
+    int rpc = rows_per_chunk(C);
+    /* Few rows (single-row prediction): smaller chunks so every thread gets one. */
+    if ((size_t)rpc * (size_t)ws->nt > rows)
+        rpc = (int)((rows + (size_t)ws->nt - 1) / (size_t)ws->nt);
     const long nchunks = (long)((rows + (size_t)rpc - 1) / (size_t)rpc);
     const size_t tok = (size_t)rpc * (size_t)C;
     const float scale = 1.0f / sqrtf((float)D);
@@ -156,12 +159,18 @@ static void feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float
 static void mlp(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, int ld, size_t M, const wspace *ws)
 {
     const int E = m->E, hid = m->hid;
-    const long nchunks = (long)((M + TOKENS_PER_CHUNK - 1) / TOKENS_PER_CHUNK);
+    size_t chunk = TOKENS_PER_CHUNK;
+    /* Few tokens (single-row prediction): split them over the threads (at least 16 each). */
+    if (chunk * (size_t)ws->nt > M) {
+        chunk = (M + (size_t)ws->nt - 1) / (size_t)ws->nt;
+        chunk = chunk < 16 ? 16 : chunk;
+    }
+    const long nchunks = (long)((M + chunk - 1) / chunk);
 #pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
     for (long ch = 0; ch < nchunks; ch++) {
         float *buf = ws->buf[omp_get_thread_num()];
-        const size_t t0 = (size_t)ch * TOKENS_PER_CHUNK;
-        const int mc = (int)(M - t0 < TOKENS_PER_CHUNK ? M - t0 : TOKENS_PER_CHUNK);
+        const size_t t0 = (size_t)ch * chunk;
+        const int mc = (int)(M - t0 < chunk ? M - t0 : chunk);
         float *x = X + t0 * (size_t)ld, *h = buf, *tmp = buf + (size_t)TOKENS_PER_CHUNK * (size_t)hid;
         nn_linear(h, hid, x, ld, ly->w1, NULL, mc, E, hid);
         nn_gelu(h, (size_t)mc * (size_t)hid);
