@@ -88,16 +88,17 @@ static void expect_invalid(const char *text, const pth_manifest_options *o, cons
 
 static void test_synthetic(void)
 {
-    const char *p = write_tmp("m.csv", "path,subject,label,note\n"
-                                       "a.csv,s1,1,\"x, y\"\n"
+    const char *p = write_tmp("m.csv", "path, subject, label,note\n"
+                                       "a.csv, s1 ,1,\"x, y\"\n"
                                        "/abs/b.csv,s2,,\n"
-                                       "c.csv,007,0,z\n");
+                                       " c.csv,007,0,z\n");
     pth_manifest m;
     pth_error e;
     CHECK_OK(pth_manifest_read(p, NULL, &m, &e), &e);
     CHECK(m.n == 3 && m.n_classes == 2 && m.n_extra == 1);
     CHECK(m.label[0] == 1 && m.label[1] == -1 && m.label[2] == 0);
     CHECK(strcmp(m.subject[2], "007") == 0 && strcmp(m.extra[0], "x, y") == 0);
+    CHECK(strcmp(m.subject[0], "s1") == 0 && strcmp(m.record_id[2], "c.csv") == 0); /* blanks trimmed */
     CHECK(strcmp(m.path[1], "/abs/b.csv") == 0);
     char want[600];
     snprintf(want, sizeof want, "%s/a.csv", pth_test_tmpdir());

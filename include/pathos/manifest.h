@@ -5,7 +5,8 @@
  *     dataset/video_features/averaged_1_2020_03_02_1_first.csv,1,1,1
  *
  * Relative paths resolve against a data root (default: the manifest's own directory);
- * absolute paths are used as they are.  Labels must be integers 0..K-1; an empty or NA
+ * absolute paths are used as they are.  Path and subject cells are trimmed of surrounding
+ * blanks (so "a.csv, s1" works).  Labels must be integers 0..K-1; an empty or NA
  * label means "unlabelled" (-1), e.g. for prediction. */
 #ifndef PATHOS_MANIFEST_H
 #define PATHOS_MANIFEST_H

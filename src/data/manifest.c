@@ -17,6 +17,23 @@ static char *dup_str(const char *s)
     return d;
 }
 
+/* Copy of a cell without surrounding blanks: hand-written manifests often use ", " as
+ * separator, and neither paths nor subject ids meaningfully start or end with a space. */
+static char *dup_trimmed(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 /* Directory part of a file name ("." when there is none). */
 static char *dir_of(const char *path)
 {
@@ -106,13 +123,16 @@ static int alloc_manifest(pth_manifest *m, const pth_table *t, const mcols *c, p
 static int add_row(pth_manifest *m, const pth_table *t, const mcols *c, const pth_manifest_options *o,
                    const char *root, size_t i, pth_error *err)
 {
-    const char *rel = pth_table_cell_text(t, i, (size_t)c->path);
-    if (!*rel)
-        return pth_fail(err, PTH_ERR_INVALID, "%s:%zu: column '%s': empty path", t->source, t->row_line[i],
-                        t->cols[c->path].name);
-    char *full = join_path(root, rel);
-    if (!full)
+    char *rel = dup_trimmed(pth_table_cell_text(t, i, (size_t)c->path));
+    char *full = rel && *rel ? join_path(root, rel) : NULL;
+    if (!full) {
+        int empty = rel && !*rel;
+        free(rel);
+        if (empty)
+            return pth_fail(err, PTH_ERR_INVALID, "%s:%zu: column '%s': empty path", t->source, t->row_line[i],
+                            t->cols[c->path].name);
         return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
+    }
     if (o->missing != PTH_MISSING_KEEP && !file_exists(full)) {
         int rc = PTH_OK;
         if (o->missing == PTH_MISSING_ERROR)
@@ -120,23 +140,23 @@ static int add_row(pth_manifest *m, const pth_table *t, const mcols *c, const pt
         else
             m->n_skipped++;
         free(full);
+        free(rel);
         return rc;
     }
     size_t k = m->n++;
     m->path[k] = full;
+    m->record_id[k] = rel;
     m->line[k] = t->row_line[i];
     int rc = c->label >= 0 ? pth_table_label(t, (size_t)c->label, i, o->n_classes, &m->label[k], err) : PTH_OK;
     if (c->label < 0)
         m->label[k] = -1;
     if (rc)
         return rc;
-    const char *subj = pth_table_cell_text(t, i, (size_t)c->subj);
-    if (!*subj)
+    m->subject[k] = dup_trimmed(pth_table_cell_text(t, i, (size_t)c->subj));
+    if (m->subject[k] && !*m->subject[k])
         return pth_fail(err, PTH_ERR_INVALID, "%s:%zu: column '%s': empty subject", t->source, t->row_line[i],
                         t->cols[c->subj].name);
-    m->subject[k] = dup_str(subj);
-    m->record_id[k] = dup_str(rel);
-    int oom = !m->subject[k] || !m->record_id[k];
+    int oom = !m->subject[k];
     size_t e = 0;
     for (size_t j = 0; j < t->ncols; j++)
         if (c->is_extra[j]) {
