@@ -134,10 +134,22 @@ static void test_meld_cli(const char *bin)
     CHECK(strstr(out, "\"dev_weighted_f1\":") != NULL && strstr(out, "\"dev_weighted_f1_no_context\":") != NULL);
 }
 
+static void test_newsemp_cli(const char *bin)
+{
+    char env[2048];
+    snprintf(env, sizeof env, "PATHOS_DATA_DIR=%s", pth_test_shared("data"));
+    CHECK(run("%s %s text eval --task newsemp --max-train 200 --json > newsemp.json", env, bin) == 0);
+    const char *out = slurp("newsemp.json");
+    CHECK(strstr(out, "\"empathy\":{\"pearson\":") != NULL && strstr(out, "\"interval_coverage\":") != NULL);
+    CHECK(run("%s %s text train --task newsemp -o n.bin 2>/dev/null", env, bin) == 2);
+    CHECK(!pth_test_file_exists(tmp("n.bin")));
+}
+
 int main(void)
 {
     const char *bin = pth_test_bin();
     test_goemotions_cli(bin);
     test_meld_cli(bin);
+    test_newsemp_cli(bin);
     return pth_test_finish();
 }
