@@ -315,6 +315,41 @@ __attribute__((target("avx512f"))) static void attention_small_avx512(const nn_a
     }
 }
 
+__attribute__((target("avx512f"))) static float row_max_avx512(const float *x, int n)
+{
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
+    if (i < n) {
+        const __mmask16 k = (__mmask16)((1u << (n - i)) - 1u);
+        m = _mm512_mask_max_ps(m, k, m, _mm512_maskz_loadu_ps(k, x + i));
+    }
+    return _mm512_reduce_max_ps(m);
+}
+
+__attribute__((target("avx512f"))) static float exp_shift_sum_avx512(float *x, int n, float shift)
+{
+    const __m512 sh = _mm512_set1_ps(shift);
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 e0 = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh));
+        __m512 e1 = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), sh));
+        _mm512_storeu_ps(x + i, e0);
+        _mm512_storeu_ps(x + i + 16, e1);
+        s0 = _mm512_add_ps(s0, e0);
+        s1 = _mm512_add_ps(s1, e1);
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 k = (__mmask16)(n - i >= 16 ? 0xFFFFu : (1u << (n - i)) - 1u);
+        __m512 e = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), sh)));
+        _mm512_mask_storeu_ps(x + i, k, e);
+        s0 = _mm512_add_ps(s0, e);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
 int nn_portable_only = 0;
 
 static int use_avx512_small(const nn_attn *a)
@@ -340,6 +375,25 @@ static int attn_bk(const nn_attn *a)
 {
     int bk = a->bk > 0 ? a->bk : NN_BK;
     return bk < a->N ? bk : a->N;
+}
+
+/* Softmax pieces of the large attention path: AVX-512 where available. */
+static float sm_row_max(const float *x, int n)
+{
+#ifdef NN_AVX512_SMALL
+    if (!nn_portable_only && __builtin_cpu_supports("avx512f"))
+        return row_max_avx512(x, n);
+#endif
+    return row_max(x, n);
+}
+
+static float sm_exp_shift_sum(float *x, int n, float shift)
+{
+#ifdef NN_AVX512_SMALL
+    if (!nn_portable_only && __builtin_cpu_supports("avx512f"))
+        return exp_shift_sum_avx512(x, n, shift);
+#endif
+    return exp_shift_sum(x, n, shift);
 }
 
 size_t nn_attention_scratch(const nn_attn *a)
@@ -381,7 +435,7 @@ void nn_attention(const nn_attn *a, float *scratch)
                         0.0f, S, bk);
             for (int i = 0; i < m; i++) {
                 float *r = S + (size_t)i * (size_t)bk;
-                lrow[i] = 1.0f / exp_shift_sum(r, N, row_max(r, N));
+                lrow[i] = 1.0f / sm_exp_shift_sum(r, N, sm_row_max(r, N));
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, N, 1.0f, S, bk, a->V, a->ldv, 0.0f, Ob,
                         a->ldo);
@@ -400,11 +454,11 @@ void nn_attention(const nn_attn *a, float *scratch)
                         a->K + (size_t)k0 * (size_t)a->ldk, a->ldk, 0.0f, S, bk);
             for (int i = 0; i < m; i++) {
                 float *r = S + (size_t)i * (size_t)bk;
-                float mx = row_max(r, n);
+                float mx = sm_row_max(r, n);
                 float mnew = mx > mrow[i] ? mx : mrow[i];
                 /* Rescale what was accumulated under the old maximum. */
                 float corr = mrow[i] == -INFINITY ? 0.0f : expf(mrow[i] - mnew);
-                float s = exp_shift_sum(r, n, mnew);
+                float s = sm_exp_shift_sum(r, n, mnew);
                 lrow[i] = lrow[i] * corr + s;
                 mrow[i] = mnew;
                 if (corr != 1.0f)
