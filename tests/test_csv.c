@@ -314,6 +314,41 @@ static void test_many_rows(void)
     free(text);
 }
 
+/* Row capacity is estimated from the first MiB; a file whose later rows are much shorter
+ * must grow the arrays without losing or corrupting rows. */
+static void test_row_growth(void)
+{
+    size_t cap = 3u << 20, len = 0, n_long = 0, n_short = 0;
+    char *text = malloc(cap);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    len += (size_t)snprintf(text + len, cap - len, "k,v\n");
+    while (len < (1u << 20) + 4096) {
+        len += (size_t)snprintf(text + len, cap - len, "%zu,", n_long);
+        memset(text + len, 'x', 900);
+        len += 900;
+        text[len++] = '\n';
+        n_long++;
+    }
+    while (len < (2u << 20))
+        len += (size_t)snprintf(text + len, cap - len, "%zu,%zu\n", n_long + n_short, n_short), n_short++;
+    pth_table t;
+    pth_error e;
+    CHECK_OK(pth_csv_read_buffer(text, len, "grow.csv", NULL, &t, &e), &e);
+    CHECK(t.nrows == n_long + n_short && n_short > 50000);
+    if (t.nrows != n_long + n_short || n_short <= 50000)
+        fprintf(stderr, "  rows %zu, long %zu, short %zu\n", t.nrows, n_long, n_short);
+    int ok = t.nrows == n_long + n_short;
+    for (size_t i = 0; ok && i < t.nrows; i++) {
+        ok &= t.cols[0].num[i] == (double)i && t.row_line[i] == i + 2;
+        ok &= i < n_long ? strlen(t.cols[1].str[i]) == 900 : atol(t.cols[1].str[i]) == (long)(i - n_long);
+    }
+    CHECK(ok);
+    pth_table_free(&t);
+    free(text);
+}
+
 int main(void)
 {
     test_quoting();
@@ -323,6 +358,7 @@ int main(void)
     test_numbers_vs_strtod();
     test_stream();
     test_many_rows();
+    test_row_growth();
     test_real_files();
     return pth_test_finish();
 }

@@ -3,7 +3,7 @@
  * Speed on wide numeric files comes from doing almost nothing per cell: the file is mapped
  * (not copied), UTF-8 is checked only where non-ASCII bytes can be (see check_utf8), and
  * each cell is parsed as a number straight from the buffer into a row block that is copied
- * to the column arrays (preallocated from a newline count), with no per-cell allocation.
+ * to the column arrays (preallocated from a row estimate), with no per-cell allocation.
  * Only cells that are not plain numbers go through the general field scanner.  Text is copied out in a second pass,
  * and only for the columns that turn out to need it. */
 #define _DEFAULT_SOURCE /* MAP_POPULATE */
@@ -204,15 +204,25 @@ static int setup_columns(pth_table *t, const pth_csv_span *hdr, size_t nf, int n
     return named ? check_duplicates(t, line, err) : PTH_OK;
 }
 
-/* Upper bound on data rows: each row ends with a newline, except perhaps the last, and a
- * complete row needs at least ncols bytes (ncols-1 delimiters and a terminator). */
-static size_t max_rows(const char *p, const char *end, size_t ncols)
+/* Hard upper bound on data rows: a complete row needs at least ncols bytes (ncols-1
+ * delimiters and a terminator), except perhaps the last. */
+static size_t row_bound(const char *p, const char *end, size_t ncols)
 {
-    size_t nl = 0;
-    for (const char *c = p; c < end && (c = memchr(c, '\n', (size_t)(end - c))) != NULL; c++)
+    return (size_t)(end - p) / (ncols ? ncols : 1) + 1;
+}
+
+/* Initial row capacity: the newlines in the first MiB, scaled to the file size (exact for
+ * smaller files), which saves a full pass over big files; parse_rows grows the arrays when
+ * later rows turn out shorter. */
+static size_t row_estimate(const char *p, const char *end, size_t ncols)
+{
+    const size_t sample_max = (size_t)1 << 20;
+    size_t len = (size_t)(end - p), sample = len < sample_max ? len : sample_max, nl = 0;
+    for (const char *c = p; c < p + sample && (c = memchr(c, '\n', (size_t)(p + sample - c))) != NULL; c++)
         nl++;
-    size_t by_size = (size_t)(end - p) / (ncols ? ncols : 1) + 1;
-    return nl + 1 < by_size ? nl + 1 : by_size;
+    size_t est = sample == len ? nl + 1 : (size_t)((double)nl * ((double)len / (double)sample) * 1.05) + 64;
+    size_t bound = row_bound(p, end, ncols);
+    return est < bound ? est : bound;
 }
 
 /* Faults in the whole pages of a fresh allocation with one system call.  In the virtual
@@ -245,6 +255,28 @@ static int alloc_numeric(pth_table *t, size_t cap, pth_error *err)
             return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for %zu rows", t->source, cap);
         prefault(t->cols[j].num, cap * sizeof(double));
     }
+    return PTH_OK;
+}
+
+/* Grows the row capacity by half (never beyond the hard bound). */
+static int grow_rows(pth_table *t, size_t *cap, size_t bound, pth_error *err)
+{
+    size_t ncap = *cap + *cap / 2 + 64;
+    ncap = ncap < bound ? ncap : bound;
+    if (ncap <= *cap)
+        return pth_fail(err, PTH_ERR_INTERNAL, "%s: more rows than the file can hold", t->source);
+    size_t *rl = realloc(t->row_line, ncap * sizeof *rl);
+    if (!rl)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for %zu rows", t->source, ncap);
+    t->row_line = rl;
+    for (size_t j = 0; j < t->ncols; j++) {
+        double *num = realloc(t->cols[j].num, ncap * sizeof(double));
+        if (!num)
+            return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory for %zu rows", t->source, ncap);
+        t->cols[j].num = num;
+        prefault(num + *cap, (ncap - *cap) * sizeof(double));
+    }
+    *cap = ncap;
     return PTH_OK;
 }
 
@@ -346,7 +378,7 @@ static int parse_row(const src_info *si, size_t ncols, const char **pp, size_t *
  * per row whose large, page-aligned allocations all alias the same cache sets, which made
  * that one store most of the run time. */
 static int parse_rows(pth_table *t, const src_info *si, const char *p, size_t line, size_t cap,
-                      col_work *w, pth_error *err)
+                      size_t bound, col_work *w, pth_error *err)
 {
     const size_t ncols = t->ncols;
     size_t block_rows = ncols ? 32768 / ncols : 64;
@@ -360,10 +392,8 @@ static int parse_rows(pth_table *t, const src_info *si, const char *p, size_t li
         p = skip_blank_lines(p, si->end, &line);
         if (p >= si->end)
             break;
-        if (row == cap) {
-            rc = pth_fail(err, PTH_ERR_INTERNAL, "%s:%zu: row estimate exceeded", si->name, line);
+        if (row == cap && (rc = grow_rows(t, &cap, bound, err)) != PTH_OK)
             break;
-        }
         t->row_line[row] = line;
         rc = parse_row(si, ncols, &p, &line, blk + (row % block_rows) * ncols, w, err);
         if (rc)
@@ -520,13 +550,13 @@ static int read_table(const char *data, size_t len, const char *name, const pth_
         p = next;
         line += nl;
     }
-    size_t cap = max_rows(p, si.end, t->ncols);
+    size_t cap = row_estimate(p, si.end, t->ncols), bound = row_bound(p, si.end, t->ncols);
     col_work *w = calloc(t->ncols ? t->ncols : 1, sizeof *w);
     if (!w)
         return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", name);
     rc = alloc_numeric(t, cap, err);
     if (!rc)
-        rc = parse_rows(t, &si, p, line, cap, w, err);
+        rc = parse_rows(t, &si, p, line, cap, bound, w, err);
     if (!rc) {
         mark_keep(t, w, opts && opts->keep_text, keep, n_keep);
         rc = finish_columns(t, w, err);
