@@ -22,6 +22,9 @@ typedef struct {
     int max_iter; /* L-BFGS iterations per label (not saved) */
     pth_tfidf tf[TXL_MAXFIELDS];
     pth_linear lin;
+    /* lin.coef transposed to feature-major floats (d x n_out), so scoring a sparse row
+     * touches one cache line per feature instead of n_out lines d doubles apart. */
+    float *coefT;
 } txl_model;
 
 /* Field 0: word 1-2-grams + char_wb 2-5-grams with `bits` bits per block; other fields:

@@ -1,5 +1,6 @@
 /* The sparse linear text model of the emotion tasks: per-field hashed TF-IDF blocks
  * (pathos/text.h) side by side, one-vs-rest L2 logistic regression on top. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,8 +42,23 @@ void txl_init(txl_model *m, size_t nfields, unsigned bits, double ctx_scale)
     }
 }
 
+/* Builds m->coefT from m->lin; -1 when out of memory. */
+static int build_coefT(txl_model *m)
+{
+    size_t d = m->lin.d, K = m->lin.n_out;
+    free(m->coefT);
+    m->coefT = malloc(d * K * sizeof(float) + 1);
+    if (!m->coefT)
+        return -1;
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < d; j++)
+            m->coefT[j * K + k] = (float)m->lin.coef[k * d + j];
+    return 0;
+}
+
 void txl_free(txl_model *m)
 {
+    free(m->coefT);
     for (size_t f = 0; f < m->nfields; f++)
         pth_tfidf_free(&m->tf[f]);
     pth_linear_free(&m->lin);
@@ -119,6 +135,8 @@ int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned ch
     o.max_iter = m->max_iter;
     rc = pth_logreg_fit(&X, Y, L, &o, &m->lin, err);
     pth_csr_free(&X);
+    if (!rc && build_coefT(m))
+        rc = pth_fail(err, PTH_ERR_NOMEM, "text model: out of memory");
     return rc;
 }
 
@@ -129,9 +147,26 @@ int txl_predict(const txl_model *m, size_t n, const char *const *fields, double 
     int rc = featurize((txl_model *)m, 0, n, fields, &X, err);
     if (rc)
         return rc;
-    rc = pth_linear_predict_proba(&m->lin, &X, proba, err);
+    size_t K = m->lin.n_out;
+    if (X.ncols != m->lin.d || !m->coefT) {
+        pth_csr_free(&X);
+        return pth_fail(err, PTH_ERR_INVALID, "text model: %zu feature columns, the model has %zu", X.ncols, m->lin.d);
+    }
+    for (size_t i = 0; i < X.nrows; i++) {
+        double *out = proba + i * K;
+        for (size_t k = 0; k < K; k++)
+            out[k] = m->lin.intercept[k];
+        for (size_t q = X.indptr[i]; q < X.indptr[i + 1]; q++) {
+            const float *w = m->coefT + (size_t)X.indices[q] * K;
+            double v = X.data[q];
+            for (size_t k = 0; k < K; k++)
+                out[k] += v * w[k];
+        }
+        for (size_t k = 0; k < K; k++)
+            out[k] = 1.0 / (1.0 + exp(-out[k]));
+    }
     pth_csr_free(&X);
-    return rc;
+    return 0;
 }
 
 void txl_save(const txl_model *m, pth_blob_writer *w)
@@ -193,6 +228,10 @@ int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err)
     }
     if (!rc)
         rc = pth_linear_load(&m->lin, r, err);
+    if (!rc && m->lin.kind != PTH_LINEAR_LOGREG)
+        rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model: not a logistic model");
+    if (!rc && build_coefT(m))
+        rc = pth_fail(err, PTH_ERR_NOMEM, "linear text model: out of memory");
     if (rc)
         txl_free(m);
     return rc;
