@@ -360,7 +360,7 @@ void pth_meld_config_default(pth_meld_config *c)
     c->ft.epochs = 10;
     c->ft.lr = 0.1;
     c->ft.word_ngrams = 2;
-    c->linear_C = 1.0;
+    c->linear_C = 4.0; /* dev weighted-F1 of the linear model alone: C 0.25 .447, 1 .504, 4 .513, 16 .504 */
     c->hash_bits = 18;
 }
 
