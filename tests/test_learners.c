@@ -299,6 +299,34 @@ static void test_train_only_preprocessing(void)
     pth_model_free(m);
 }
 
+/* Edge columns: all-NaN -> filled with 0, constant -> scale 1 (sklearn StandardScaler),
+ * so neither produces NaN/inf downstream. */
+static void test_edge_columns(void)
+{
+    double X[6 * 3];
+    int y[6] = {0, 1, 0, 1, 0, 1};
+    for (size_t i = 0; i < 6; i++) {
+        X[i * 3] = NAN;
+        X[i * 3 + 1] = 7.25;
+        X[i * 3 + 2] = (double)i * (y[i] ? 1.0 : -1.0);
+    }
+    pth_error err = {0};
+    pth_model *m = fit("logreg", NULL, 0, X, y, 6, 3, 2, 0, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    const pth_prep *p = pth_model_prep(m);
+    CHECK(p->fill[0] == 0 && p->mean[0] == 0 && p->scale[0] == 1);
+    CHECK(p->fill[1] == 7.25 && p->mean[1] == 7.25 && p->scale[1] == 1);
+    double P[12];
+    CHECK_OK(pth_model_predict_proba(m, X, 6, P, &err), &err);
+    int finite = 1;
+    for (size_t i = 0; i < 12; i++)
+        finite &= isfinite(P[i]);
+    CHECK(finite);
+    pth_model_free(m);
+}
+
 static void expect_fit_error(const char *learner, const pth_param *params, size_t np, const double *X, const int *y,
                              size_t n, int k, const char *needle1, const char *needle2)
 {
@@ -557,6 +585,7 @@ int main(void)
     test_xgb_determinism();
     test_round_trip();
     test_train_only_preprocessing();
+    test_edge_columns();
     test_bad_input();
     test_corrupt_files();
     test_xgb_check();
