@@ -104,10 +104,14 @@ static int knn_predict(const void *state, const double *X, size_t n, double *pro
         size_t cnt = 0;
         for (size_t i = 0; i < s->n; i++) {
             const double *t = s->X + i * s->d;
-            double dist = 0;
-            for (size_t j = 0; j < s->d; j++)
+            /* Once k rows are held, a partial sum that already reaches the k-th distance
+             * can only grow (terms are >= 0), so the row is rejected early; the rows kept
+             * and their order are exactly those of the full computation. */
+            double dist = 0, bound = cnt == k ? bd[k - 1] : INFINITY;
+            for (size_t j = 0; j < s->d && dist < bound; j++)
                 dist += (x[j] - t[j]) * (x[j] - t[j]);
-            insert_best(bd, bi, &cnt, k, dist, i);
+            if (dist < bound)
+                insert_best(bd, bi, &cnt, k, dist, i);
         }
         double *p = proba + q * nc;
         memset(p, 0, nc * sizeof *p);
