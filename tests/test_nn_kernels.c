@@ -148,7 +148,8 @@ static double attn_check(const nn_attn *a)
         for (int j = 0; j < a->N; j++) {
             double s = 0;
             for (int d = 0; d < a->D; d++)
-                s += (double)a->Q[(size_t)i * a->ldq + d] * a->K[(size_t)j * a->ldk + d];
+                s += (double)a->Q[(size_t)i * a->ldq + d] *
+                     (a->k_t ? a->K[(size_t)d * a->ldk + j] : a->K[(size_t)j * a->ldk + d]);
             p[j] = s * a->scale;
             mx = fmax(mx, p[j]);
         }
@@ -210,6 +211,31 @@ static void test_attention(void)
     nn_attention(&a, scr);
     double md = attn_check(&a);
     CHECK(md < 1e-5);
+    /* The cached layout of the model's test-row attention: K^T [D, N] and V [N, D]; few
+     * queries (the register-blocked kernel; 6 = one test row, 13 = a ragged group), many
+     * queries (GEMM path), streaming key blocks, and the portable fallback. */
+    {
+        enum { NK = 150 };
+        float *kt = malloc((size_t)D * NK * sizeof *kt);
+        for (int j = 0; j < NK; j++)
+            for (int d = 0; d < D; d++)
+                kt[d * NK + j] = qkv[40 * LD + (size_t)j * LD + (size_t)d];
+        const int Ms[] = {6, 13, 48, 240, 6, 240};
+        const int bks[] = {0, 0, 0, 0, 0, 64};
+        for (int t = 0; t < 6; t++) {
+            nn_portable_only = t == 4;
+            nn_attn b = {.M = Ms[t], .N = NK, .D = D, .Q = qkv, .ldq = D, .K = kt, .ldk = NK, .k_t = 1,
+                         .V = qkv + 40 * LD + H * D, .ldv = LD, .O = o, .ldo = D, .scale = 0.17677669f, .bk = bks[t]};
+            float *sc = malloc(nn_attention_scratch(&b) * sizeof *sc);
+            nn_attention(&b, sc);
+            double e = attn_check(&b);
+            printf("K^T layout M=%d bk=%d%s: max |err| %.3g\n", b.M, b.bk, nn_portable_only ? " (portable)" : "", e);
+            CHECK(e < 1e-5);
+            free(sc);
+        }
+        nn_portable_only = 0;
+        free(kt);
+    }
     /* Large scores: the online rescaling must not overflow. */
     for (size_t i = 0; i < (size_t)ROWS * LD; i++)
         qkv[i] *= 6.0f;

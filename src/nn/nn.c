@@ -194,6 +194,12 @@ void nn_softmax_rows(float *x, int ldx, int M, int N)
     }
 }
 
+/* Element (key j, dim d) of K in either layout. */
+static inline float k_at(const nn_attn *a, int j, int d)
+{
+    return a->k_t ? a->K[(size_t)d * (size_t)a->ldk + (size_t)j] : a->K[(size_t)j * (size_t)a->ldk + (size_t)d];
+}
+
 /* Attention over at most NN_SMALL keys (TabPFN's attention between the features of a row):
  * two GEMM calls per head would cost more in BLAS call and packing overhead than in
  * arithmetic, so scores and outputs are plain loops vectorised over keys and over D. */
@@ -204,7 +210,7 @@ NN_CLONES static void attention_small(const nn_attn *a, float *scratch)
     float *kt = scratch, *s = kt + (size_t)D * NN_SMALL; /* K^T [D, N], scores [N] */
     for (int j = 0; j < N; j++)
         for (int d = 0; d < D; d++)
-            kt[d * NN_SMALL + j] = a->K[(size_t)j * (size_t)a->ldk + (size_t)d];
+            kt[d * NN_SMALL + j] = k_at(a, j, d);
     for (int i = 0; i < M; i++) {
         const float *q = a->Q + (size_t)i * (size_t)a->ldq;
         for (int j = 0; j < N; j++)
@@ -273,7 +279,7 @@ __attribute__((target("avx512f"))) static void attention_small_avx512(const nn_a
     float *kt = scratch, *pr = kt + (size_t)D * NN_SMALL; /* K^T [D, 64] zero-padded, probs [64] */
     for (int d = 0; d < D; d++)
         for (int j = 0; j < NN_SMALL; j++)
-            kt[d * NN_SMALL + j] = j < N ? a->K[(size_t)j * (size_t)a->ldk + (size_t)d] : 0.0f;
+            kt[d * NN_SMALL + j] = j < N ? k_at(a, j, d) : 0.0f;
     __mmask16 valid[4];
     for (int b = 0; b < 4; b++) {
         int n = N - 16 * b;
@@ -350,7 +356,61 @@ __attribute__((target("avx512f"))) static float exp_shift_sum_avx512(float *x, i
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+#define NN_FEWQ 48 /* queries up to which the few-query kernel is used */
+
+/* Few queries against many keys given as K^T [D, N] (the test rows' multi-query attention):
+ * queries in groups of 8 held as broadcasts, 16 keys per register, so each K^T and V element
+ * is loaded once per group; scores of the group go to scratch [8, N] for the softmax. */
+__attribute__((target("avx512f"))) static void attention_fewq_avx512(const nn_attn *a, float *scratch)
+{
+    const int M = a->M, N = a->N, D = a->D, nv = D / 16;
+    float *q = scratch, *S = q + 8 * 64; /* q: group queries [8, D <= 64], zero-padded */
+    float inv[8];
+    for (int g0 = 0; g0 < M; g0 += 8) {
+        const int G = M - g0 < 8 ? M - g0 : 8;
+        for (int g = 0; g < 8; g++)
+            for (int d = 0; d < D; d++)
+                q[g * 64 + d] = g < G ? a->Q[(size_t)(g0 + g) * (size_t)a->ldq + (size_t)d] * a->scale : 0.0f;
+        for (int j0 = 0; j0 < N; j0 += 16) {
+            const __mmask16 k = (__mmask16)(N - j0 >= 16 ? 0xFFFFu : (1u << (N - j0)) - 1u);
+            __m512 acc[8];
+            for (int g = 0; g < 8; g++)
+                acc[g] = _mm512_setzero_ps();
+            for (int d = 0; d < D; d++) {
+                const __m512 kd = _mm512_maskz_loadu_ps(k, a->K + (size_t)d * (size_t)a->ldk + (size_t)j0);
+                for (int g = 0; g < 8; g++)
+                    acc[g] = _mm512_fmadd_ps(_mm512_set1_ps(q[g * 64 + d]), kd, acc[g]);
+            }
+            for (int g = 0; g < G; g++)
+                _mm512_mask_storeu_ps(S + (size_t)g * (size_t)N + (size_t)j0, k, acc[g]);
+        }
+        for (int g = 0; g < G; g++) {
+            float *r = S + (size_t)g * (size_t)N;
+            inv[g] = 1.0f / exp_shift_sum_avx512(r, N, row_max_avx512(r, N));
+        }
+        for (int b = 0; b < nv; b++) {
+            __m512 o[8];
+            for (int g = 0; g < 8; g++)
+                o[g] = _mm512_setzero_ps();
+            for (int j = 0; j < N; j++) {
+                const __m512 vj = _mm512_loadu_ps(a->V + (size_t)j * (size_t)a->ldv + (size_t)(16 * b));
+                for (int g = 0; g < G; g++)
+                    o[g] = _mm512_fmadd_ps(_mm512_set1_ps(S[(size_t)g * (size_t)N + (size_t)j]), vj, o[g]);
+            }
+            for (int g = 0; g < G; g++)
+                _mm512_storeu_ps(a->O + (size_t)(g0 + g) * (size_t)a->ldo + (size_t)(16 * b),
+                                 _mm512_mul_ps(o[g], _mm512_set1_ps(inv[g])));
+        }
+    }
+}
+
 int nn_portable_only = 0;
+
+static int use_avx512_fewq(const nn_attn *a)
+{
+    return !nn_portable_only && a->k_t && a->M <= NN_FEWQ && a->D % 16 == 0 && a->D <= 64 &&
+           a->bq <= 0 && a->bk <= 0 && __builtin_cpu_supports("avx512f");
+}
 
 static int use_avx512_small(const nn_attn *a)
 {
@@ -377,6 +437,12 @@ static int attn_bk(const nn_attn *a)
     return bk < a->N ? bk : a->N;
 }
 
+static size_t nn_attention_scratch_big(const nn_attn *a)
+{
+    size_t bq = (size_t)attn_bq(a), bk = (size_t)attn_bk(a);
+    return bq * bk + bq * (size_t)a->D + 2 * bq + 16;
+}
+
 /* Softmax pieces of the large attention path: AVX-512 where available. */
 static float sm_row_max(const float *x, int n)
 {
@@ -400,8 +466,11 @@ size_t nn_attention_scratch(const nn_attn *a)
 {
     if (attn_small(a))
         return (size_t)a->D * NN_SMALL + NN_SMALL + 16;
-    size_t bq = (size_t)attn_bq(a), bk = (size_t)attn_bk(a);
-    return bq * bk + bq * (size_t)a->D + 2 * bq + 16;
+    if (a->k_t && a->M <= NN_FEWQ) /* room for the few-query kernel too */
+        return nn_attention_scratch_big(a) > 8 * 64 + 8 * (size_t)a->N + 16
+                   ? nn_attention_scratch_big(a)
+                   : 8 * 64 + 8 * (size_t)a->N + 16;
+    return nn_attention_scratch_big(a);
 }
 
 void nn_attention(const nn_attn *a, float *scratch)
@@ -419,6 +488,12 @@ void nn_attention(const nn_attn *a, float *scratch)
         attention_small(a, scratch);
         return;
     }
+#ifdef NN_AVX512_SMALL
+    if (use_avx512_fewq(a)) {
+        attention_fewq_avx512(a, scratch);
+        return;
+    }
+#endif
     const int bq = attn_bq(a), bk = attn_bk(a);
     float *S = scratch;                       /* [bq, bk] scores, then probabilities */
     float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] running output (streaming only) */
@@ -431,8 +506,8 @@ void nn_attention(const nn_attn *a, float *scratch)
         if (N <= bk) {
             /* All keys fit one block: one softmax pass; the 1/sum normalisation is applied to
              * the D outputs of a row instead of its N probabilities. */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, N, D, a->scale, Qb, a->ldq, a->K, a->ldk,
-                        0.0f, S, bk);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, a->k_t ? CblasNoTrans : CblasTrans, m, N, D, a->scale, Qb,
+                        a->ldq, a->K, a->ldk, 0.0f, S, bk);
             for (int i = 0; i < m; i++) {
                 float *r = S + (size_t)i * (size_t)bk;
                 lrow[i] = 1.0f / sm_exp_shift_sum(r, N, sm_row_max(r, N));
@@ -450,8 +525,8 @@ void nn_attention(const nn_attn *a, float *scratch)
         memset(acc, 0, (size_t)m * (size_t)D * sizeof *acc);
         for (int k0 = 0; k0 < N; k0 += bk) {
             const int n = N - k0 < bk ? N - k0 : bk;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, D, a->scale, Qb, a->ldq,
-                        a->K + (size_t)k0 * (size_t)a->ldk, a->ldk, 0.0f, S, bk);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, a->k_t ? CblasNoTrans : CblasTrans, m, n, D, a->scale, Qb,
+                        a->ldq, a->K + (a->k_t ? (size_t)k0 : (size_t)k0 * (size_t)a->ldk), a->ldk, 0.0f, S, bk);
             for (int i = 0; i < m; i++) {
                 float *r = S + (size_t)i * (size_t)bk;
                 float mx = sm_row_max(r, n);

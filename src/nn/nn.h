@@ -32,13 +32,16 @@ void nn_softmax_rows(float *x, int ldx, int M, int N);
  * its own leading dimension).  Queries are processed in blocks of bq rows and keys in blocks
  * of bk rows with an online (running max / running sum) softmax, so the score matrix held at
  * any time is bq x bk, never M x N.  bq/bk = 0 pick the defaults.  Multi-query attention is
- * the same call with several query heads stacked as extra rows of Q. */
+ * the same call with several query heads stacked as extra rows of Q.  With K given
+ * transposed (k_t) and few queries (M <= 48, e.g. one or a few test rows' 6 heads against one
+ * K/V head), a register-blocked kernel runs without BLAS packing. */
 typedef struct {
     int M, N, D;
     const float *Q;
     int ldq;
-    const float *K;
+    const float *K; /* [N, D] rows, or with k_t set K^T: [D, N] (element (j, d) at d*ldk + j) */
     int ldk;
+    int k_t;
     const float *V;
     int ldv;
     float *O;

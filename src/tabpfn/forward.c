@@ -8,6 +8,7 @@
  * Token grid: x[rows, C, E] row-major, C = G feature groups + the target token (last).
  * Parallelism: OpenMP over row chunks (feature attention, MLP) and over columns (item
  * attention); BLAS runs single-threaded inside. */
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -46,7 +47,8 @@ static int nthreads(const pth_tabpfn *m)
 }
 
 /* Layers 0..L-2 cache every column; the last layer only the target column, the only one whose
- * item attention reaches the decoder.  Each slot is K0[N, D] followed by V0[N, D]. */
+ * item attention reaches the decoder.  Each slot is K0^T [D, N] (transposed: 16 keys per
+ * vector load in the few-query kernel, no BLAS transpose-packing) followed by V0 [N, D]. */
 static float *kv_slot(const pth_tabpfn_ctx *ctx, int l, int c)
 {
     const pth_tabpfn *m = ctx->m;
@@ -195,7 +197,9 @@ static void item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X, con
         float *x = X + (size_t)c * (size_t)E, *kv = kv_slot(ctx, l, c);
         const int ld = C * E;
         if (last) {
-            nn_linear(kv, D, x, ld, ly->i_qkv + (size_t)E * (size_t)E, NULL, N, E, D);
+            /* K0^T = W_k0 x^T, V0 = x W_v0^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, D, N, E, 1.0f, ly->i_qkv + (size_t)E * (size_t)E, E,
+                        x, ld, 0.0f, kv, N);
             nn_linear(kv + (size_t)N * (size_t)D, D, x, ld, ly->i_qkv + 2 * (size_t)E * (size_t)E, NULL, N, E, D);
             continue;
         }
@@ -204,7 +208,9 @@ static void item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X, con
               *scr = tmp + (size_t)N * (size_t)E;
         nn_linear(qkv, 3 * E, x, ld, ly->i_qkv, NULL, N, E, 3 * E);
         for (int r = 0; r < N; r++) {
-            memcpy(kv + (size_t)r * (size_t)D, qkv + (size_t)r * (size_t)(3 * E) + E, (size_t)D * sizeof *kv);
+            const float *k0 = qkv + (size_t)r * (size_t)(3 * E) + E;
+            for (int d = 0; d < D; d++)
+                kv[(size_t)d * (size_t)N + (size_t)r] = k0[d];
             memcpy(kv + (size_t)(N + r) * (size_t)D, qkv + (size_t)r * (size_t)(3 * E) + 2 * E,
                    (size_t)D * sizeof *kv);
         }
@@ -234,7 +240,7 @@ static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int 
         const float *kv = kv_slot(ctx, l, c);
         const int ld = C * E;
         nn_linear(q, E, x, ld, ly->i_qkv, NULL, T, E, E);
-        nn_attn a = {.M = T * H, .N = N, .D = D, .Q = q, .ldq = D, .K = kv, .ldk = D, .V = kv + (size_t)N * (size_t)D,
+        nn_attn a = {.M = T * H, .N = N, .D = D, .Q = q, .ldq = D, .K = kv, .ldk = N, .k_t = 1, .V = kv + (size_t)N * (size_t)D,
                      .ldv = D, .O = o, .ldo = D, .scale = 1.0f / sqrtf((float)D)};
         nn_attention(&a, scr);
         nn_matmul(tmp, E, o, E, ly->i_out, E, T, E, E, 1.0f, 0.0f);
