@@ -52,7 +52,7 @@ int pth_cmd_eval(int argc, char **argv)
     eval_opts o = {.protocol = "grouped", .learners = "all", .folds = 5, .repeats = 10, .bootstrap = 1000,
                    .seed = 42, .threshold = 0.5};
     pth_arg_spec specs[PTH_CLI_DATA_MAX_SPECS + 20];
-    size_t ns = pth_cli_data_specs(&d, specs);
+    size_t ns = pth_cli_data_specs(&d, specs, 1);
     const pth_arg_spec own[] = {
         {"protocol", 'p', PTH_ARG_STR, &o.protocol, "P",
          "grouped (subject-independent stratified k-fold, default) | loso | leaky (record-level k-fold)"},

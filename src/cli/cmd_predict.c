@@ -8,7 +8,6 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/dataset_opts.h"
-#include "pathos/features.h"
 #include "pathos/io.h"
 #include "pathos/learner.h"
 
@@ -96,33 +95,13 @@ static int write_predictions(const char *path, const pth_dataset *ds, const doub
     return pth_outfile_commit(&of, err);
 }
 
-/* Single recordings given as arguments: summarise each into one unlabelled row. */
-static int dataset_from_files(char **files, size_t n, const pth_cli_data_opts *d, pth_dataset *ds, pth_error *err)
-{
-    pth_feature_options fo;
-    pth_feature_options_init(&fo);
-    fo.min_confidence = d->min_confidence;
-    fo.threads = d->threads;
-    int rc = d->families ? pth_feature_families_parse(d->families, &fo.families, err) : 0;
-    int *labels = malloc((n ? n : 1) * sizeof *labels);
-    if (!labels)
-        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        labels[i] = -1;
-    if (!rc)
-        rc = pth_features_from_paths((const char *const *)files, NULL, (const char *const *)files, labels, n, 0,
-                                     &fo, ds, NULL, err);
-    free(labels);
-    return rc;
-}
-
 int pth_cmd_predict(int argc, char **argv)
 {
     pth_cli_data_opts d;
     pth_cli_data_opts_init(&d);
     const char *model_path = NULL, *out = "-";
     pth_arg_spec specs[PTH_CLI_DATA_MAX_SPECS + 4];
-    size_t ns = pth_cli_data_specs(&d, specs);
+    size_t ns = pth_cli_data_specs(&d, specs, 1);
     const pth_arg_spec own[] = {
         {"model", 'M', PTH_ARG_STR, &model_path, "FILE", "model written by `pathos train` (required)"},
         {"output", 'o', PTH_ARG_STR, &out, "FILE", "CSV of probabilities (default: stdout)"},
@@ -157,11 +136,7 @@ int pth_cmd_predict(int argc, char **argv)
         return pth_cli_fail("predict", &err);
     }
     pth_dataset ds;
-    if (npos) {
-        rc = dataset_from_files(pos, npos, &d, &ds, &err) ? pth_cli_fail("predict", &err) : 0;
-    } else {
-        rc = pth_cli_load_dataset("predict", &d, 0, &ds);
-    }
+    rc = npos ? pth_cli_load_recordings("predict", &d, pos, npos, &ds) : pth_cli_load_dataset("predict", &d, 0, &ds);
     free(pos);
     if (rc) {
         pth_model_free(m);

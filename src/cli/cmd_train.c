@@ -17,7 +17,7 @@ int pth_cmd_train(int argc, char **argv)
     uint64_t seed = 42;
     pth_arg_list params = {0};
     pth_arg_spec specs[PTH_CLI_DATA_MAX_SPECS + 8];
-    size_t ns = pth_cli_data_specs(&d, specs);
+    size_t ns = pth_cli_data_specs(&d, specs, 1);
     const pth_arg_spec own[] = {
         {"learner", 'l', PTH_ARG_STR, &learner, "NAME", "learner to fit (default xgboost)"},
         {"param", 0, PTH_ARG_LIST, &params, "K=V", "learner option, e.g. max_depth=3 (repeatable)"},

@@ -14,7 +14,7 @@ void pth_cli_data_opts_init(pth_cli_data_opts *o)
     o->min_confidence = PTH_FEATURE_MIN_CONFIDENCE;
 }
 
-size_t pth_cli_data_specs(pth_cli_data_opts *o, pth_arg_spec *out)
+size_t pth_cli_data_specs(pth_cli_data_opts *o, pth_arg_spec *out, int with_table)
 {
     const pth_arg_spec specs[] = {
         {"manifest", 'm', PTH_ARG_STR, &o->manifest, "CSV", "recordings: one row per OpenFace CSV (path, subject, label)"},
@@ -33,8 +33,12 @@ size_t pth_cli_data_specs(pth_cli_data_opts *o, pth_arg_spec *out)
         {"threads", 'j', PTH_ARG_INT, &o->threads, "N", "worker threads (default: all cores)"},
         {"quiet", 'q', PTH_ARG_FLAG, &o->quiet, NULL, "no progress on stderr"},
     };
-    size_t n = sizeof specs / sizeof specs[0];
-    memcpy(out, specs, sizeof specs);
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        const char *nm = specs[i].name;
+        if (with_table || (strcmp(nm, "table") && strcmp(nm, "id-col") && strcmp(nm, "ignore")))
+            out[n++] = specs[i];
+    }
     return n;
 }
 
@@ -42,11 +46,39 @@ typedef struct {
     const char *command;
 } progress_ctx;
 
+
 static void feature_progress(size_t done, size_t total, const char *path, void *user)
 {
     (void)path;
     const progress_ctx *p = user;
     pth_cli_progress(p->command, done, total, "recordings summarised");
+}
+
+/* A bad --families value is a usage error (exit 2), reported before any file is read. */
+static int check_families(const char *command, const pth_cli_data_opts *o)
+{
+    unsigned fam;
+    pth_error err;
+    if (o->families && pth_feature_families_parse(o->families, &fam, &err)) {
+        fprintf(stderr, "pathos %s: %s\n", command, err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* Feature extraction settings shared by manifests and single recordings. */
+static int feature_options(const char *command, const pth_cli_data_opts *o, pth_feature_options *fo,
+                           progress_ctx *pc, pth_error *err)
+{
+    pth_feature_options_init(fo);
+    fo->min_confidence = o->min_confidence;
+    fo->threads = o->threads;
+    if (!o->quiet) {
+        pc->command = command;
+        fo->progress = feature_progress;
+        fo->progress_user = pc;
+    }
+    return o->families ? pth_feature_families_parse(o->families, &fo->families, err) : PTH_OK;
 }
 
 static int load_manifest(const char *command, const pth_cli_data_opts *o, int need_labels, pth_dataset *ds,
@@ -57,33 +89,51 @@ static int load_manifest(const char *command, const pth_cli_data_opts *o, int ne
     mo.path_col = o->path_col;
     mo.subject_col = o->subject_col;
     mo.label_col = o->label_col;
-    mo.label_optional = !need_labels;
+    /* Labels may be absent when they are not needed, but an explicitly named column must exist. */
+    mo.label_optional = !need_labels && !o->label_col;
     mo.root = o->root;
     mo.missing = o->skip_missing ? PTH_MISSING_SKIP : PTH_MISSING_ERROR;
-    pth_manifest m;
-    int rc = pth_manifest_read(o->manifest, &mo, &m, err);
+    pth_feature_options fo;
+    progress_ctx pc;
+    int rc = feature_options(command, o, &fo, &pc, err);
     if (rc)
         return rc;
-    if (m.n_skipped && !o->quiet)
-        fprintf(stderr, "pathos %s: skipped %zu manifest rows whose file does not exist (%zu left)\n", command,
-                m.n_skipped, m.n);
-    pth_feature_options fo;
-    pth_feature_options_init(&fo);
-    fo.min_confidence = o->min_confidence;
-    fo.threads = o->threads;
-    if (o->families && (rc = pth_feature_families_parse(o->families, &fo.families, err))) {
-        pth_manifest_free(&m);
+    pth_manifest m;
+    if ((rc = pth_manifest_read(o->manifest, &mo, &m, err)))
         return rc;
-    }
-    progress_ctx pc = {command};
-    if (!o->quiet) {
-        fo.progress = feature_progress;
-        fo.progress_user = &pc;
-    }
-    rc = pth_features_from_paths((const char *const *)m.path, (const char *const *)m.record_id,
-                                 (const char *const *)m.subject, m.label, m.n, m.n_classes, &fo, ds, NULL, err);
+    if (m.n_skipped && !o->quiet)
+        fprintf(stderr, "pathos %s: %zu missing files skipped (manifest rows whose file does not exist); %zu left\n",
+                command, m.n_skipped, m.n);
+    rc = m.n ? pth_features_from_manifest(&m, &fo, ds, NULL, err)
+             : pth_fail(err, PTH_ERR_INVALID, "%s: no recordings to process (%zu skipped as missing)", o->manifest,
+                        m.n_skipped);
     pth_manifest_free(&m);
     return rc;
+}
+
+int pth_cli_load_recordings(const char *command, const pth_cli_data_opts *o, char **files, size_t n,
+                            pth_dataset *ds)
+{
+    if (check_families(command, o))
+        return 2;
+    pth_error err;
+    pth_error_clear(&err);
+    pth_feature_options fo;
+    progress_ctx pc;
+    const char **subjects = malloc((n ? n : 1) * sizeof *subjects);
+    int *labels = malloc((n ? n : 1) * sizeof *labels);
+    int rc = !subjects || !labels ? pth_fail(&err, PTH_ERR_NOMEM, "out of memory")
+                                  : feature_options(command, o, &fo, &pc, &err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const char *base = strrchr(files[i], '/');
+        subjects[i] = base ? base + 1 : files[i];
+        labels[i] = -1;
+    }
+    if (!rc)
+        rc = pth_features_from_paths((const char *const *)files, NULL, subjects, labels, n, 0, &fo, ds, NULL, &err);
+    free(subjects);
+    free(labels);
+    return rc ? pth_cli_fail(command, &err) : 0;
 }
 
 static int load_table(const pth_cli_data_opts *o, pth_dataset *ds, pth_error *err)
@@ -104,6 +154,8 @@ static int load_table(const pth_cli_data_opts *o, pth_dataset *ds, pth_error *er
 
 int pth_cli_load_dataset(const char *command, const pth_cli_data_opts *o, int need_labels, pth_dataset *ds)
 {
+    if (check_families(command, o))
+        return 2;
     if (!!o->manifest == !!o->table) {
         fprintf(stderr, "pathos %s: give exactly one of --manifest or --table (see --help)\n", command);
         return 2;

@@ -20,10 +20,15 @@ typedef struct {
 #define PTH_CLI_DATA_MAX_SPECS 14
 
 void pth_cli_data_opts_init(pth_cli_data_opts *o);
-/* Writes the shared option specs into out (room for PTH_CLI_DATA_MAX_SPECS); returns how many. */
-size_t pth_cli_data_specs(pth_cli_data_opts *o, pth_arg_spec *out);
+/* Writes the shared option specs into out (room for PTH_CLI_DATA_MAX_SPECS); returns how many.
+ * with_table: include the feature-table options (--table, --id-col, --ignore). */
+size_t pth_cli_data_specs(pth_cli_data_opts *o, pth_arg_spec *out, int with_table);
 /* Loads the dataset the options describe.  need_labels: every row must be labelled.
  * Prints progress on stderr unless o->quiet.  Returns 0 or an exit code (1 runtime, 2 usage). */
 int pth_cli_load_dataset(const char *command, const pth_cli_data_opts *o, int need_labels, pth_dataset *ds);
+/* Single OpenFace recordings named on the command line, unlabelled; each file's base name
+ * is its subject (there is nothing better to group by).  Same return convention. */
+int pth_cli_load_recordings(const char *command, const pth_cli_data_opts *o, char **files, size_t n,
+                            pth_dataset *ds);
 
 #endif
