@@ -3,9 +3,10 @@
 #
 #   bench/csv_throughput.sh [BUILD_DIR] [MB]
 #
-# BUILD_DIR: a build whose libpathos.a to use (default: configure and build a Release build
-# in build-bench/).  MB: size of each generated file (default 200).  Two files are made in
-# /tmp, both OpenFace-like (710 columns, header ", gaze_0_x, ..." with leading spaces):
+# BUILD_DIR: an existing build whose libpathos.a to use (use a Release build); default:
+# configure and build a Release build in build-bench/.  MB: size of each generated file
+# (default 200).  Two files are made in /tmp, both OpenFace-like (710 columns, header
+# ", pose_R1, eye_lmk_x_2, ..." with leading spaces and an empty first name):
 #   long:  values printed with %.17g (like the released hri-empathy "averaged" files)
 #   short: values printed with %.6g (like raw OpenFace output)
 # Each reader gets a warm-up read (page cache), then the best of 3 timed reads.  Wall time
