@@ -113,7 +113,8 @@ static size_t ws_item_train(const pth_tabpfn *m, int N)
 static size_t ws_item_test(const pth_tabpfn *m, int N, int T)
 {
     nn_attn a = {.M = T * m->H, .N = N, .D = m->D};
-    return (size_t)T * (size_t)(3 * m->E) + nn_attention_scratch(&a);
+    a.k_t = 1;
+    return (size_t)T * (size_t)(2 * m->E) + nn_attention_scratch(&a);
 }
 
 static size_t zmax(size_t a, size_t b)
@@ -225,26 +226,60 @@ static void item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X, con
 }
 
 /* Item attention of T test rows: all H query heads attend to the cached head-0 K/V of the
- * train rows (multi-query); the H heads of the T rows are one [T*H, D] query matrix. */
-static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int T, const wspace *ws)
+ * train rows (multi-query); the H heads of a column's T rows are one [T*H, D] query matrix.
+ * The Q and output projections run as GEMMs over all tokens at once (one weight packing per
+ * token chunk instead of one per column: with a single test row that packing would dominate);
+ * only the attention itself is per column.  QO: 2 * T * C * E floats. */
+static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int T, float *QO, const wspace *ws)
 {
     const pth_tabpfn *m = ctx->m;
     const tabpfn_layer *ly = &m->layers[l];
     const int E = m->E, H = m->H, D = m->D, C = ctx->C, N = (int)ctx->N;
-    const int c0 = l == m->L - 1 ? C - 1 : 0;
+    const int last = l == m->L - 1;
+    const int cols = last ? 1 : C;                        /* the last layer needs the target column only */
+    float *base = X + (size_t)(last ? C - 1 : 0) * (size_t)E; /* token i = t*cols + j at base + i*ldt */
+    const int ldt = last ? C * E : E;
+    const size_t ntok = (size_t)T * (size_t)cols;
+    float *Q = QO, *O = QO + ntok * (size_t)E;
+    size_t chunk = TOKENS_PER_CHUNK;
+    if (chunk * (size_t)ws->nt > ntok)
+        chunk = (ntok + (size_t)ws->nt - 1) / (size_t)ws->nt;
+    const long nchunks = (long)((ntok + chunk - 1) / chunk);
 #pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
-    for (int c = c0; c < C; c++) {
+    for (long ch = 0; ch < nchunks; ch++) {
+        const size_t t0 = (size_t)ch * chunk;
+        const int mc = (int)(ntok - t0 < chunk ? ntok - t0 : chunk);
+        nn_linear(Q + t0 * (size_t)E, E, base + t0 * (size_t)ldt, ldt, ly->i_qkv, NULL, mc, E, E);
+    }
+    /* Work items: (column, block of rows); rows are split when there are fewer columns than
+     * threads (the last layer, or a narrow table). */
+    const int nrb = cols >= ws->nt ? 1 : (T < ws->nt ? T : ws->nt);
+    const int rpb = (T + nrb - 1) / nrb;
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    for (int it = 0; it < cols * nrb; it++) {
+        const int j = it / nrb, r0 = (it % nrb) * rpb, nr = T - r0 < rpb ? T - r0 : rpb;
+        if (nr <= 0)
+            continue;
         float *buf = ws->buf[omp_get_thread_num()];
-        float *x = X + (size_t)c * (size_t)E, *q = buf, *o = q + (size_t)T * (size_t)E, *tmp = o + (size_t)T * (size_t)E,
-              *scr = tmp + (size_t)T * (size_t)E;
-        const float *kv = kv_slot(ctx, l, c);
-        const int ld = C * E;
-        nn_linear(q, E, x, ld, ly->i_qkv, NULL, T, E, E);
-        nn_attn a = {.M = T * H, .N = N, .D = D, .Q = q, .ldq = D, .K = kv, .ldk = N, .k_t = 1, .V = kv + (size_t)N * (size_t)D,
-                     .ldv = D, .O = o, .ldo = D, .scale = 1.0f / sqrtf((float)D)};
+        float *q = buf, *o = q + (size_t)nr * (size_t)E, *scr = o + (size_t)nr * (size_t)E;
+        for (int t = 0; t < nr; t++)
+            memcpy(q + (size_t)t * (size_t)E, Q + ((size_t)(r0 + t) * (size_t)cols + (size_t)j) * (size_t)E,
+                   (size_t)E * sizeof *q);
+        const float *kv = kv_slot(ctx, l, last ? C - 1 : j);
+        nn_attn a = {.M = nr * H, .N = N, .D = D, .Q = q, .ldq = D, .K = kv, .ldk = N, .k_t = 1,
+                     .V = kv + (size_t)N * (size_t)D, .ldv = D, .O = o, .ldo = D, .scale = 1.0f / sqrtf((float)D)};
         nn_attention(&a, scr);
-        nn_matmul(tmp, E, o, E, ly->i_out, E, T, E, E, 1.0f, 0.0f);
-        nn_add_layernorm(x, ld, tmp, E, T, E, LN_EPS);
+        for (int t = 0; t < nr; t++)
+            memcpy(O + ((size_t)(r0 + t) * (size_t)cols + (size_t)j) * (size_t)E, o + (size_t)t * (size_t)E,
+                   (size_t)E * sizeof *o);
+    }
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    for (long ch = 0; ch < nchunks; ch++) {
+        const size_t t0 = (size_t)ch * chunk;
+        const int mc = (int)(ntok - t0 < chunk ? ntok - t0 : chunk);
+        float *tmp = Q + t0 * (size_t)E; /* Q is consumed: reuse it for the projection */
+        nn_matmul(tmp, E, O + t0 * (size_t)E, E, ly->i_out, E, mc, E, E, 1.0f, 0.0f);
+        nn_add_layernorm(base + t0 * (size_t)ldt, ldt, tmp, E, mc, E, LN_EPS);
     }
 }
 
@@ -572,7 +607,7 @@ static int batch_changes_masks(const pth_tabpfn_ctx *ctx, const float *Xt, size_
 
 /* Runs T test rows (T <= TEST_BATCH) through the network against the cached train K/V. */
 static void predict_batch(const pth_tabpfn_ctx *ctx, const float *Xt, int T, float *logits, float *X, float *h,
-                          const wspace *ws, tabpfn_hook hook, void *ud)
+                          float *QO, const wspace *ws, tabpfn_hook hook, void *ud)
 {
     const pth_tabpfn *m = ctx->m;
     const int E = m->E, C = ctx->C, L = m->L;
@@ -581,7 +616,7 @@ static void predict_batch(const pth_tabpfn_ctx *ctx, const float *Xt, int T, flo
         hook(ud, -1, 1, X, (size_t)T, (size_t)C, (size_t)E);
     for (int l = 0; l < L; l++) {
         feature_attention(m, &m->layers[l], X, (size_t)T, C, ws);
-        item_attention_test(ctx, l, X, T, ws);
+        item_attention_test(ctx, l, X, T, QO, ws);
         if (l == L - 1) /* only the target tokens reach the decoder */
             mlp(m, &m->layers[l], X + (size_t)(C - 1) * (size_t)E, C * E, (size_t)T, ws);
         else
@@ -617,21 +652,22 @@ static int predict(const pth_tabpfn_ctx *ctx, const float *X_test, size_t n_test
     const int Tmax = (int)(n_test < TEST_BATCH ? n_test : TEST_BATCH);
     float *X = malloc((size_t)Tmax * (size_t)ctx->C * (size_t)m->E * sizeof *X);
     float *h = malloc((size_t)Tmax * (size_t)m->dec_hid * sizeof *h);
+    float *QO = malloc(2 * (size_t)Tmax * (size_t)ctx->C * (size_t)m->E * sizeof *QO);
     wspace ws = {0};
-    if (!X || !h ||
+    if (!X || !h || !QO ||
         ws_init(&ws, nthreads(m),
                 zmax(zmax(ws_feature_attention(m, ctx->C), ws_mlp(m)), ws_item_test(m, (int)ctx->N, Tmax)))) {
-        free(X), free(h);
+        free(X), free(h), free(QO);
         return pth_fail(err, PTH_ERR_NOMEM, "TabPFN: out of memory predicting %zu rows", n_test);
     }
     const int prev = nn_blas_threads_single();
     for (size_t t0 = 0; t0 < n_test; t0 += TEST_BATCH) {
         const int T = (int)(n_test - t0 < TEST_BATCH ? n_test - t0 : TEST_BATCH);
-        predict_batch(ctx, X_test + t0 * ctx->F, T, logits + t0 * (size_t)m->n_out, X, h, &ws, hook, ud);
+        predict_batch(ctx, X_test + t0 * ctx->F, T, logits + t0 * (size_t)m->n_out, X, h, QO, &ws, hook, ud);
     }
     nn_blas_threads_restore(prev);
     ws_free(&ws);
-    free(X), free(h);
+    free(X), free(h), free(QO);
     return PTH_OK;
 }
 
