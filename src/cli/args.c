@@ -219,10 +219,15 @@ void pth_cli_free_strings(char **v, size_t n)
     free(v);
 }
 
-void pth_cli_init_env(void)
+void pth_cli_init_env(char **argv)
 {
-    /* OpenMP runtimes (libgomp, used by xgboost and OpenBLAS builds) read this once at start-up;
-     * the default ACTIVE policy spins idle threads, which on a small shared machine made a
-     * small xgboost fit ~100x slower. PASSIVE makes idle threads sleep. */
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    /* OpenMP runtimes (libgomp, used by xgboost and OpenBLAS builds) read OMP_WAIT_POLICY
+     * once, when the shared library loads - before main runs, so a setenv here alone is too
+     * late.  The default ACTIVE policy spins idle threads, which on a small shared machine
+     * made a small xgboost fit ~100x slower.  So: set PASSIVE (unless the user chose) and
+     * re-execute ourselves once; if the exec fails we simply carry on with the default. */
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
 }

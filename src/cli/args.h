@@ -55,7 +55,8 @@ void pth_cli_progress(const char *command, size_t done, size_t total, const char
 char **pth_cli_split_commas(const char *s, size_t *n);
 void pth_cli_free_strings(char **v, size_t n);
 /* Applies the environment settings pathos wants before any OpenMP runtime starts
- * (OMP_WAIT_POLICY=PASSIVE unless the user set it). Called first thing in main. */
-void pth_cli_init_env(void);
+ * (OMP_WAIT_POLICY=PASSIVE unless the user set it; re-executes the program once to make it
+ * take effect). Called first thing in main with main's argv. */
+void pth_cli_init_env(char **argv);
 
 #endif

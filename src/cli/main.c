@@ -37,7 +37,7 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
-    pth_cli_init_env();
+    pth_cli_init_env(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
