@@ -33,16 +33,25 @@ int main(int argc, char **argv)
             preds = argv[++i];
         else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             data = argv[++i];
-        else if (!strcmp(argv[i], "--word-grid")) {
-            static const double ww[3] = {0.5, 1, 2};
+        else if (!strcmp(argv[i], "--word-grid") && i + 1 < argc) {
+            /* comma-separated weights of the word block, e.g. 1,2,4 */
+            static double ww[16];
+            size_t nww = 0;
+            for (char *p = argv[++i]; *p && nww < 16;) {
+                char *end;
+                ww[nww++] = strtod(p, &end);
+                p = *end == ',' ? end + 1 : end;
+                if (end == p && *p)
+                    break;
+            }
             o.word_weights = ww;
-            o.n_word_weights = 3;
+            o.n_word_weights = nww;
         } else if (!strcmp(argv[i], "--no-stack"))
             o.stack_targets = 0;
         else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid W1,W2,..]\n", argv[0]);
             return 2;
         }
     }

@@ -69,7 +69,9 @@ int main(void)
     o.hash.word_bits = 18;
     o.hash.char_bits = 18;
     /* A smaller grid than the default keeps the test at a few seconds. */
-    static const double alphas[3] = {0.5, 2, 8}, dense_w[2] = {0, 0.5};
+    static const double alphas[3] = {0.5, 2, 8}, dense_w[2] = {0, 0.5}, word_w[1] = {2};
+    o.word_weights = word_w;
+    o.n_word_weights = 1;
     o.alphas = alphas;
     o.n_alphas = 3;
     o.dense_weights = dense_w;

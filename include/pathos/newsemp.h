@@ -63,7 +63,7 @@ typedef struct {
     size_t n_alphas;
     const double *dense_weights; /* grid for w (NULL: {0, 0.3, 1}) */
     size_t n_dense_weights;
-    const double *word_weights;  /* grid for the weight of the word block (NULL: {1}) */
+    const double *word_weights;  /* grid for v, the weight of the word block (NULL: {1, 2, 4}) */
     size_t n_word_weights;
     int stack_targets;           /* 1 (default): multi-task stacking - each target is refitted
                                     as b0 + b1 yhat_empathy + b2 yhat_distress on the inner-CV

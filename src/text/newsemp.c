@@ -481,6 +481,7 @@ void pth_newsemp_result_free(pth_newsemp_result *r)
 
 static const double DEFAULT_ALPHAS[] = {0.25, 0.5, 1, 2, 4, 8, 16};
 static const double DEFAULT_DENSE_W[] = {0, 0.3, 1};
+static const double DEFAULT_WORD_W[] = {1, 2, 4};
 
 /* Everything one outer fold needs. */
 typedef struct {
@@ -884,7 +885,6 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         return rc;
     double t0 = now_s();
     size_t N = d->n;
-    static const double ONE = 1.0;
     cv_ctx c;
     memset(&c, 0, sizeof c);
     c.d = d;
@@ -894,8 +894,8 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
     c.na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
     const double *dws = o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W;
     size_t ndw = o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W;
-    const double *wws = o->word_weights ? o->word_weights : &ONE;
-    size_t nww = o->word_weights ? o->n_word_weights : 1;
+    const double *wws = o->word_weights ? o->word_weights : DEFAULT_WORD_W;
+    size_t nww = o->word_weights ? o->n_word_weights : sizeof DEFAULT_WORD_W / sizeof *DEFAULT_WORD_W;
     if (c.na == 0 || ndw == 0 || nww == 0 || ndw * nww > 256)
         return pth_fail(err, PTH_ERR_INVALID, "empty or too large grid (%zu alphas, %zu x %zu kernel weights)", c.na,
                         nww, ndw);
