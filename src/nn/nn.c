@@ -466,7 +466,7 @@ size_t nn_attention_scratch(const nn_attn *a)
 {
     if (attn_small(a))
         return (size_t)a->D * NN_SMALL + NN_SMALL + 16;
-    if (a->k_t && a->M <= NN_FEWQ) /* room for the few-query kernel too */
+    if (a->k_t) /* room for the few-query kernel too (callers may run fewer queries than M) */
         return nn_attention_scratch_big(a) > 8 * 64 + 8 * (size_t)a->N + 16
                    ? nn_attention_scratch_big(a)
                    : 8 * 64 + 8 * (size_t)a->N + 16;
