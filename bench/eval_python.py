@@ -63,6 +63,7 @@ def main():
     out = {}
     t0 = time.perf_counter()
     for name, make in learners(seed, threads).items():
+        t_learner = time.perf_counter()
         per_repeat, max_dp = [], 0.0
         for r, fr in folds.groupby("repeat"):
             rows = np.array([row_of[rid] for rid in fr["record_id"]])
@@ -77,7 +78,7 @@ def main():
             ref = p[[row_of[rid] for rid in mine["record_id"]]]
             max_dp = max(max_dp, float(np.max(np.abs(mine["p1"].to_numpy() - ref))))
         out[name] = {"metrics": {k: float(np.mean([m[k] for m in per_repeat])) for k in per_repeat[0]},
-                     "max_abs_dp": max_dp}
+                     "max_abs_dp": max_dp, "seconds": time.perf_counter() - t_learner}
     out["_seconds"] = time.perf_counter() - t0
     print(json.dumps(out))
 

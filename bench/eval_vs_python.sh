@@ -58,15 +58,24 @@ t0=$(now)
     --bootstrap 0 -q --folds-out "$OUT/folds.csv" --predictions-out "$OUT/preds.csv" --json-out "$OUT/res.json" \
     > "$OUT/table.txt"
 tp=$(echo "$(now) - $t0" | bc -l)
+# The same run one learner at a time (same seed, hence the same folds), for per-learner times.
+: > "$OUT/per_learner.txt"
+for l in xgboost logreg knn majority; do
+  t1=$(now)
+  "$P" eval --table "$OUT/feats.csv" --protocol grouped --folds 5 --repeats 10 --learners "$l" --seed 42 \
+      --bootstrap 0 -q > /dev/null
+  echo "$l $(echo "$(now) - $t1" | bc -l)" >> "$OUT/per_learner.txt"
+done
 $PY bench/eval_python.py "$OUT/feats.csv" "$OUT/folds.csv" "$OUT/preds.csv" 42 "$THREADS" > "$OUT/py.json"
-$PY - "$OUT/res.json" "$OUT/py.json" "$tp" <<'PYEOF'
+$PY - "$OUT/res.json" "$OUT/py.json" "$tp" "$OUT/per_learner.txt" <<'PYEOF'
 import json, sys
 ours, py, tp = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), float(sys.argv[3])
+secs = dict((l.split()[0], float(l.split()[1])) for l in open(sys.argv[4]))
 print("eval: synthetic 126 recordings, grouped 5-fold x 10 repeats, all learners")
-print(f"| learner | AUC pathos | AUC python | bal_acc pathos | bal_acc python | max abs dp |")
-print(f"|---|---|---|---|---|---|")
+print(f"| learner | AUC pathos | AUC python | bal_acc pathos | bal_acc python | max abs dp | pathos s | python s | python/pathos |")
+print(f"|---|---|---|---|---|---|---|---|---|")
 for L in ours["learners"]:
     n = L["learner"]; s = L["summary"]; q = py[n]["metrics"]
-    print(f"| {n} | {s['roc_auc']['mean']:.4f} | {q['auc']:.4f} | {s['balanced_accuracy']['mean']:.4f} | {q['bal_acc']:.4f} | {py[n]['max_abs_dp']:.2e} |")
+    print(f"| {n} | {s['roc_auc']['mean']:.4f} | {q['auc']:.4f} | {s['balanced_accuracy']['mean']:.4f} | {q['bal_acc']:.4f} | {py[n]['max_abs_dp']:.2e} | {secs[n]:.2f} | {py[n]['seconds']:.2f} | {py[n]['seconds']/secs[n]:.1f}x |")
 print(f"wall time: pathos eval {tp:.2f} s (incl. loading), python fit+predict loop {py['_seconds']:.2f} s; python/pathos = {py['_seconds']/tp:.1f}x")
 PYEOF
