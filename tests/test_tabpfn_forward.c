@@ -254,6 +254,29 @@ static void test_rng(void)
     free(u), free(ref);
 }
 
+/* The torch .ckpt of the same weights must give bit-identical logits (case a). */
+static void test_ckpt(const pth_tabpfn *m)
+{
+    pth_error err = {0};
+    pth_tabpfn *mc = pth_tabpfn_load(pth_test_shared("testdata/tabpfn-v2/model_random.ckpt"), &err);
+    CHECK(mc != NULL);
+    if (!mc) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    float *X = read_bin("testdata/tabpfn-v2/case_a/X.bin", 50 * 5 * sizeof(float));
+    float *y = read_bin("testdata/tabpfn-v2/case_a/y_train.bin", 40 * sizeof(float));
+    float la[100], lb[100];
+    CHECK(X && y);
+    if (X && y) {
+        CHECK_OK(pth_tabpfn_forward(m, X, 40, 10, 5, y, la, &err), &err);
+        CHECK_OK(pth_tabpfn_forward(mc, X, 40, 10, 5, y, lb, &err), &err);
+        CHECK(memcmp(la, lb, sizeof la) == 0);
+    }
+    free(X), free(y);
+    pth_tabpfn_free(mc);
+}
+
 static void test_errors(const pth_tabpfn *m)
 {
     pth_error err = {0};
@@ -310,6 +333,7 @@ int main(void)
     else
         printf("case d skipped under sanitizers (set PATHOS_SLOW_TESTS=1 to run it)\n");
     test_mask_change(m);
+    test_ckpt(m);
     test_errors(m);
     pth_tabpfn_free(m);
     return pth_test_finish();
