@@ -62,6 +62,7 @@ int pth_cmd_eval(int argc, char **argv)
         {"learners", 'l', PTH_ARG_STR, &o.learners, "LIST", "comma-separated learners, or all (default)"},
         {"param", 0, PTH_ARG_LIST, &o.params, "L.K=V", "learner option, e.g. xgboost.max_depth=3 (repeatable)"},
         {"tabpfn-model", 0, PTH_ARG_STR, &o.tabpfn_model, "PATH", "TabPFN v2 checkpoint (.ckpt/.safetensors) for tabpfn"},
+        {"model", 0, PTH_ARG_STR, &o.tabpfn_model, "PATH", "same as --tabpfn-model"},
         {"threshold", 0, PTH_ARG_DOUBLE, &o.threshold, "X", "decision threshold on P(y=1) (default 0.5)"},
         {"bootstrap", 0, PTH_ARG_INT, &o.bootstrap, "B", "bootstrap resamples for 95% CIs (default 1000; 0 = off)"},
         {"json", 0, PTH_ARG_FLAG, &o.json, NULL, "print JSON on stdout instead of the table"},
@@ -124,7 +125,7 @@ int pth_cmd_eval(int argc, char **argv)
         return rc;
     }
     pth_eval_result res;
-    rc = pth_eval_run(&ds, L.cfgs, NULL, L.n, &eo, &res, &err);
+    rc = pth_eval_run(&ds, L.cfgs, L.display, L.n, &eo, &res, &err);
     if (!rc) {
         rc = write_outputs(&o, &res, &err);
         pth_eval_result_free(&res);

@@ -8,6 +8,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/dataset_opts.h"
+#include "cli/learner_opts.h"
 #include "pathos/io.h"
 #include "pathos/learner.h"
 
@@ -135,6 +136,8 @@ int pth_cmd_predict(int argc, char **argv)
         free(pos);
         return pth_cli_fail("predict", &err);
     }
+    if (!strcmp(pth_model_learner(m), "tabpfn"))
+        pth_cli_tabpfn_notice("predict");
     pth_dataset ds;
     rc = npos ? pth_cli_load_recordings("predict", &d, pos, npos, &ds) : pth_cli_load_dataset("predict", &d, 0, &ds);
     free(pos);

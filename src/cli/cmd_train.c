@@ -22,6 +22,7 @@ int pth_cmd_train(int argc, char **argv)
         {"learner", 'l', PTH_ARG_STR, &learner, "NAME", "learner to fit (default xgboost)"},
         {"param", 0, PTH_ARG_LIST, &params, "K=V", "learner option, e.g. max_depth=3 (repeatable)"},
         {"tabpfn-model", 0, PTH_ARG_STR, &tabpfn_model, "PATH", "TabPFN v2 checkpoint for --learner tabpfn"},
+        {"model", 0, PTH_ARG_STR, &tabpfn_model, "PATH", "same as --tabpfn-model"},
         {"seed", 's', PTH_ARG_U64, &seed, "S", "seed (default 42)"},
         {"output", 'o', PTH_ARG_STR, &out, "FILE", "model file to write (required)"},
     };

@@ -1,5 +1,7 @@
 #include "cli/learner_opts.h"
 
+#include "pathos/tabpfn.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,11 @@ static int known_learner(const char *name)
         if (!strcmp(pth_learner_name(i), name))
             return 1;
     return 0;
+}
+
+void pth_cli_tabpfn_notice(const char *command)
+{
+    fprintf(stderr, "pathos %s: %s\n", command, pth_tabpfn_attribution());
 }
 
 void pth_cli_print_learners(FILE *fp)
@@ -135,8 +142,15 @@ int pth_cli_learners_build(const char *command, const char *list, const pth_arg_
             pth_param *p = (pth_param *)out->cfgs[i].params + counts[i]++;
             p->key = "model";
             p->value = tabpfn_model;
+            pth_cli_tabpfn_notice(command);
         }
         out->cfgs[i].n_params = counts[i];
+    }
+    /* The checkpoint path alone does not make a different learner: keep the short name. */
+    out->display = calloc(out->n ? out->n : 1, sizeof *out->display);
+    for (size_t i = 0; out->display && i < out->n && !rc; i++) {
+        int only_model = !strcmp(out->names[i], "tabpfn") && out->cfgs[i].n_params == 1;
+        out->display[i] = out->cfgs[i].n_params == 0 || only_model ? out->names[i] : NULL;
     }
     free(counts);
     return rc;
@@ -150,5 +164,6 @@ void pth_cli_learners_free(pth_cli_learners *l)
     free(l->param_store);
     free(l->params);
     free(l->cfgs);
+    free(l->display);
     memset(l, 0, sizeof *l);
 }

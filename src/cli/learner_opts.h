@@ -12,6 +12,8 @@ typedef struct {
     pth_learner_config *cfgs;
     size_t n;
     char **names;       /* learner names (owned) */
+    const char **display; /* display names for reports: the learner's name unless options were
+                             given (NULL: the runner derives "learner(key=value,...)") */
     pth_param *params;  /* all params, cfgs point into it */
     char **param_store; /* owned key/value strings */
     size_t n_store;
@@ -23,6 +25,9 @@ typedef struct {
 int pth_cli_learners_build(const char *command, const char *list, const pth_arg_list *params,
                            const char *tabpfn_model, uint64_t seed, int threads, pth_cli_learners *out);
 void pth_cli_learners_free(pth_cli_learners *l);
+/* Prints the TabPFN licence attribution on stderr (the Prior Labs License asks for it
+ * wherever TabPFN weights are used). */
+void pth_cli_tabpfn_notice(const char *command);
 /* "  xgboost   gradient-boosted trees ..." lines for --help epilogues. */
 void pth_cli_print_learners(FILE *fp);
 

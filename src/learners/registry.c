@@ -11,7 +11,8 @@
     X(xgboost)                                                                                                 \
     X(logreg)                                                                                                  \
     X(knn)                                                                                                     \
-    X(majority)
+    X(majority)                                                                                                \
+    X(tabpfn)
 
 #define PTH_DECLARE(name) extern const pth_learner_ops pth_learner_##name;
 PTH_LEARNER_LIST(PTH_DECLARE)
