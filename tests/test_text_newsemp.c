@@ -1,8 +1,8 @@
 /* NewsEmp: statistics helpers, the fold rule (no writer in two folds), and an end-to-end
  * cross-validation on a slice of the bundled data (first 400 essays, 5 folds).
  *
- * Slice numbers measured when this test was written (nice'd, 2 shared cores):
- *   plain  5-fold: empathy r 0.368, distress r 0.419; 90% intervals cover 0.902 / 0.895.
+ * Slice numbers measured with this test's settings (small grid, 2^18 buckets):
+ *   plain 5-fold: empathy r 0.385, distress r 0.420; 90% intervals cover 0.910 / 0.895.
  * The assertions leave a margin below those. */
 #include <math.h>
 #include <stdlib.h>

@@ -872,8 +872,9 @@ static int check_options(const pth_newsemp *d, const pth_newsemp_options *o, pth
         return pth_fail(err, PTH_ERR_INVALID, "miscoverage must be in (0, 1), got %g", o->miscoverage);
     if (d->n < o->folds * 4)
         return pth_fail(err, PTH_ERR_INVALID, "%zu essays are too few for %zu folds", d->n, o->folds);
-    if (d->n > 20000)
-        return pth_fail(err, PTH_ERR_UNSUPPORTED, "%zu essays: the exact kernel solver is limited to 20000", d->n);
+    /* Four dense N x N kernels: 8000 essays already need 2 GB. */
+    if (d->n > 8000)
+        return pth_fail(err, PTH_ERR_UNSUPPORTED, "%zu essays: the exact kernel solver is limited to 8000", d->n);
     return PTH_OK;
 }
 
