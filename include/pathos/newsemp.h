@@ -10,13 +10,17 @@
  *             intercept), solved by Cholesky of the centred n x n Gram matrix.
  *   tuning    (alpha, v, w) per target by inner k-fold CV (grouped by writer when the outer
  *             split is) on the training fold only, minimising MSE.
- *   intervals normalised cross-conformal: the inner-CV out-of-fold residuals r_i give a
+ *   stacking  (stack_targets) each target is then re-predicted as b0 + b1 yhat_emp +
+ *             b2 yhat_dis, b fitted by least squares on the inner-CV out-of-fold predictions.
+ *   intervals normalised cross-conformal: the inner-CV out-of-fold residuals r_i (of the
+ *             stacked predictions) give a
  *             difficulty model sigma(x) (kernel ridge on |r|, same kernel) whose out-of-fold
  *             values give scores s_i = r_i / sigma_-k(x_i); the interval for a test essay
  *             is yhat(x) +- q sigma(x), q = the ceil((m+1)(1-a))-th smallest s_i.  This is
  *             the K-fold analogue of split conformal (like CV+), so coverage is close to but
  *             not guaranteed at 1-a; the result reports it.  Constant-width intervals from
- *             the unnormalised residuals are reported alongside.
+ *             the unnormalised residuals are reported alongside.  Interval ends are
+ *             clipped to the 1..7 rating scale.
  *
  * Fold assignment (reproducible outside pathos, e.g. in bench/newsemp_sklearn.py):
  *   plain:   fold(row)  = murmur3_32(message_id, seed) mod k
