@@ -42,8 +42,8 @@ int main(void)
         y[i] = (int)yf[i];
     char model[1024];
     snprintf(model, sizeof model, "%s", pth_test_shared("testdata/tabpfn-v2/model_random.safetensors"));
-    pth_param p1[] = {{"model", model}, {"n_estimators", "1"}};
-    pth_fit_input in = {X, y, N, F, K, p1, 2, 7, 0};
+    pth_param p1[] = {{"model", model}, {"n_estimators", "1"}, {"preprocess", "none"}};
+    pth_fit_input in = {X, y, N, F, K, p1, 3, 7, 0};
     pth_error err = {0};
     void *st = NULL;
     double proba[T * K], proba2[T * K];

@@ -12,6 +12,15 @@
  * softmax_temperature (0.9), max_train_rows (10000; the model was trained on at most that
  * many).  At most max_num_classes (10) classes and 2000 features.
  *
+ * Per-member preprocessing (tabpfn_preprocess.h), after the reference v2 classifier configs:
+ * preprocess=auto (default: even members quantile_uni_coarse + original + SVD, odd members
+ * none), none (every member sees the raw features: the behaviour before these options),
+ * quantile (every member quantile + original + SVD); svd=on|off; fingerprint=auto|on|off
+ * (auto: on unless preprocess=none); max_features (2000): cap on a member's feature count.
+ * The transforms are fitted on the stored training rows and are deterministic, so loading
+ * refits them bit-identically.  Model files written before these options load as
+ * preprocess=none, fingerprint=off.
+ *
  * Model files store the checkpoint path (not the 29 MB of weights), the training rows and
  * the options; loading reopens the checkpoint and refits the contexts. */
 #include <math.h>
@@ -20,6 +29,7 @@
 #include <string.h>
 
 #include "learners/learner_impl.h"
+#include "learners/tabpfn_preprocess.h"
 #include "pathos/rng.h"
 #include "pathos/tabpfn.h"
 
@@ -28,13 +38,24 @@ typedef struct {
     int n_estimators;
     double temperature;
     int max_train_rows;
+    const char *preprocess, *svd, *fingerprint;
+    int max_features;
 } tabpfn_opts;
+
+enum { PREP_NONE = 0, PREP_AUTO = 1, PREP_QUANTILE = 2 };
+static const char *const prep_names[] = {"none", "auto", "quantile", NULL};
+static const char *const onoff[] = {"on", "off", NULL};
+static const char *const fp_names[] = {"auto", "on", "off", NULL};
 
 static const pth_param_spec tabpfn_specs[] = {
     {"model", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, model), NULL},
     {"n_estimators", PTH_PARAM_INT, 1, 64, offsetof(tabpfn_opts, n_estimators), NULL},
     {"softmax_temperature", PTH_PARAM_DOUBLE, 1e-3, 1e3, offsetof(tabpfn_opts, temperature), NULL},
     {"max_train_rows", PTH_PARAM_INT, 1, PTH_TABPFN_MAX_TRAIN, offsetof(tabpfn_opts, max_train_rows), NULL},
+    {"preprocess", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, preprocess), prep_names},
+    {"svd", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, svd), onoff},
+    {"fingerprint", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, fingerprint), fp_names},
+    {"max_features", PTH_PARAM_INT, 1, PTH_TABPFN_MAX_FEATURES, offsetof(tabpfn_opts, max_features), NULL},
 };
 
 typedef struct {
@@ -49,7 +70,55 @@ typedef struct {
     size_t *fperm; /* n_est * d: member i's column j is original column fperm[i*d + j] */
     int *cperm;   /* n_est * K: original class k is class cperm[i*K + k] for member i */
     pth_tabpfn_ctx **ctx;
+    int prep, svd, fingerprint, max_features; /* PREP_*, 0/1, 0/1 (resolved), cap */
+    pth_tpp pre[2];                           /* [0]: none config, [1]: quantile config */
 } tabpfn_state;
+
+/* Which preprocessing config member i uses: 0 none, 1 quantile (auto: the reference's
+ * cycle over [quantile_uni_coarse, none], starting with the quantile one). */
+static int member_kind(const tabpfn_state *s, int i)
+{
+    return s->prep == PREP_NONE ? 0 : s->prep == PREP_QUANTILE ? 1 : (i % 2 == 0);
+}
+
+static int kind_used(const tabpfn_state *s, int kind)
+{
+    for (int i = 0; i < s->n_est; i++)
+        if (member_kind(s, i) == kind)
+            return 1;
+    return 0;
+}
+
+/* Member row: the leading d-wide blocks in the member's column order, the rest unchanged. */
+static void permute_row(const pth_tpp *p, const size_t *fp, const float *t, float *o)
+{
+    size_t d = p->d, nb = pth_tpp_blocks(p), W = pth_tpp_width(p);
+    for (size_t b = 0; b < nb; b++)
+        for (size_t j = 0; j < d; j++)
+            o[b * d + j] = t[b * d + fp[j]];
+    for (size_t j = nb * d; j < W; j++)
+        o[j] = t[j];
+}
+
+/* Transforms n rows (float, original order) for every config in use: T[kind] (n x width). */
+static int transform_all(const tabpfn_state *s, const float *X, size_t n, int train, float *T[2], pth_error *err)
+{
+    int rc = PTH_OK;
+    for (int k = 0; k < 2; k++)
+        T[k] = NULL;
+    for (int k = 0; !rc && k < 2; k++) {
+        if (!kind_used(s, k))
+            continue;
+        T[k] = malloc(n * pth_tpp_width(&s->pre[k]) * sizeof *T[k] + 1);
+        if (!T[k])
+            rc = pth_fail(err, PTH_ERR_NOMEM, "tabpfn: out of memory preprocessing %zu rows", n);
+        else
+            rc = pth_tpp_transform(&s->pre[k], X, n, train, T[k], err);
+    }
+    if (rc)
+        free(T[0]), free(T[1]), T[0] = T[1] = NULL;
+    return rc;
+}
 
 static void tabpfn_free(void *state)
 {
@@ -61,6 +130,7 @@ static void tabpfn_free(void *state)
     free(s->ctx);
     pth_tabpfn_free(s->m);
     free(s->path), free(s->X), free(s->y), free(s->fperm), free(s->cperm);
+    pth_tpp_free(&s->pre[0]), pth_tpp_free(&s->pre[1]);
     free(s);
 }
 
@@ -108,29 +178,43 @@ static int build(tabpfn_state *s, int threads, pth_error *err)
     s->fperm = malloc((size_t)s->n_est * s->d * sizeof *s->fperm);
     s->cperm = malloc((size_t)s->n_est * (size_t)s->K * sizeof *s->cperm);
     s->ctx = calloc((size_t)s->n_est, sizeof *s->ctx);
-    float *Xp = malloc(s->n * s->d * sizeof *Xp), *yp = malloc(s->n * sizeof *yp);
     int rc = PTH_OK;
-    if (!s->fperm || !s->cperm || !s->ctx || !Xp || !yp)
+    for (int k = 0; !rc && k < 2; k++) {
+        pth_tpp_config cfg = {k, s->svd, s->fingerprint, (size_t)s->max_features};
+        if (kind_used(s, k))
+            rc = pth_tpp_fit(&s->pre[k], &cfg, s->X, s->n, s->d, err);
+    }
+    float *T[2] = {NULL, NULL};
+    if (!rc)
+        rc = transform_all(s, s->X, s->n, 1, T, err);
+    size_t Wmax = s->d;
+    for (int k = 0; k < 2; k++)
+        if (T[k] && pth_tpp_width(&s->pre[k]) > Wmax)
+            Wmax = pth_tpp_width(&s->pre[k]);
+    float *Xp = malloc(s->n * Wmax * sizeof *Xp), *yp = malloc(s->n * sizeof *yp);
+    if (!rc && (!s->fperm || !s->cperm || !s->ctx || !Xp || !yp))
         rc = pth_fail(err, PTH_ERR_NOMEM, "tabpfn: out of memory");
     if (!rc)
         make_perms(s);
     for (int i = 0; !rc && i < s->n_est; i++) {
         const size_t *fp = s->fperm + (size_t)i * s->d;
+        const int kind = member_kind(s, i);
+        const pth_tpp *p = &s->pre[kind];
+        const size_t W = pth_tpp_width(p);
         for (size_t r = 0; r < s->n; r++) {
-            for (size_t j = 0; j < s->d; j++)
-                Xp[r * s->d + j] = s->X[r * s->d + fp[j]];
+            permute_row(p, fp, T[kind] + r * W, Xp + r * W);
             yp[r] = (float)s->cperm[i * s->K + s->y[r]];
         }
-        if (!(s->ctx[i] = pth_tabpfn_fit_context(s->m, Xp, yp, s->n, s->d, err)))
+        if (!(s->ctx[i] = pth_tabpfn_fit_context(s->m, Xp, yp, s->n, W, err)))
             rc = err ? err->code : PTH_ERR_NOMEM;
     }
-    free(Xp), free(yp);
+    free(Xp), free(yp), free(T[0]), free(T[1]);
     return rc;
 }
 
 static int tabpfn_fit(const pth_fit_input *in, void **state, pth_error *err)
 {
-    tabpfn_opts o = {NULL, 4, 0.9, 10000};
+    tabpfn_opts o = {NULL, 4, 0.9, 10000, "auto", "on", "auto", PTH_TABPFN_MAX_FEATURES};
     int rc = pth_params_parse("tabpfn", tabpfn_specs, sizeof tabpfn_specs / sizeof tabpfn_specs[0], in->params,
                               in->n_params, &o, err);
     if (rc)
@@ -145,6 +229,10 @@ static int tabpfn_fit(const pth_fit_input *in, void **state, pth_error *err)
         return pth_fail(err, PTH_ERR_NOMEM, "tabpfn: out of memory");
     s->n_est = o.n_estimators, s->K = in->n_classes, s->temperature = o.temperature, s->seed = in->seed;
     s->max_rows = o.max_train_rows, s->n = in->n, s->d = in->d;
+    s->prep = !strcmp(o.preprocess, "none") ? PREP_NONE : !strcmp(o.preprocess, "quantile") ? PREP_QUANTILE : PREP_AUTO;
+    s->svd = strcmp(o.svd, "off") != 0;
+    s->fingerprint = !strcmp(o.fingerprint, "on") || (!strcmp(o.fingerprint, "auto") && s->prep != PREP_NONE);
+    s->max_features = o.max_features;
     s->path = strdup(o.model);
     s->X = malloc(in->n * in->d * sizeof *s->X);
     s->y = malloc(in->n * sizeof *s->y);
@@ -168,19 +256,27 @@ static int tabpfn_predict(const void *state, const double *X, size_t n, double *
 {
     const tabpfn_state *s = state;
     const int K = s->K, n_out = s->n_out;
-    float *Xp = malloc(n * s->d * sizeof *Xp + 1), *lg = malloc(n * (size_t)n_out * sizeof *lg + 1);
-    if (!Xp || !lg) {
-        free(Xp), free(lg);
-        return pth_fail(err, PTH_ERR_NOMEM, "tabpfn: out of memory predicting %zu rows", n);
-    }
-    memset(proba, 0, n * (size_t)K * sizeof *proba);
+    size_t Wmax = s->d;
+    for (int k = 0; k < 2; k++)
+        if (kind_used(s, k) && pth_tpp_width(&s->pre[k]) > Wmax)
+            Wmax = pth_tpp_width(&s->pre[k]);
+    float *Xf = malloc(n * s->d * sizeof *Xf + 1), *Xp = malloc(n * Wmax * sizeof *Xp + 1);
+    float *lg = malloc(n * (size_t)n_out * sizeof *lg + 1), *T[2] = {NULL, NULL};
     int rc = PTH_OK;
+    if (!Xf || !Xp || !lg)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "tabpfn: out of memory predicting %zu rows", n);
+    for (size_t i = 0; !rc && i < n * s->d; i++)
+        Xf[i] = (float)X[i];
+    if (!rc)
+        rc = transform_all(s, Xf, n, 0, T, err);
+    memset(proba, 0, n * (size_t)K * sizeof *proba);
     for (int i = 0; !rc && i < s->n_est; i++) {
         const size_t *fp = s->fperm + (size_t)i * s->d;
         const int *cp = s->cperm + i * K;
+        const int kind = member_kind(s, i);
+        const size_t W = pth_tpp_width(&s->pre[kind]);
         for (size_t r = 0; r < n; r++)
-            for (size_t j = 0; j < s->d; j++)
-                Xp[r * s->d + j] = (float)X[r * s->d + fp[j]];
+            permute_row(&s->pre[kind], fp, T[kind] + r * W, Xp + r * W);
         rc = pth_tabpfn_predict_logits(s->ctx[i], Xp, n, lg, err);
         for (size_t r = 0; !rc && r < n; r++) {
             const float *l = lg + r * (size_t)n_out;
@@ -195,7 +291,7 @@ static int tabpfn_predict(const void *state, const double *X, size_t n, double *
                 proba[r * (size_t)K + (size_t)k] += z[k] / sum / s->n_est;
         }
     }
-    free(Xp), free(lg);
+    free(Xf), free(Xp), free(lg), free(T[0]), free(T[1]);
     return rc;
 }
 
@@ -212,6 +308,11 @@ static int tabpfn_save(const void *state, pth_blob_writer *w, pth_error *err)
     pth_blob_f32s(w, s->X, s->n * s->d);
     for (size_t i = 0; i < s->n; i++)
         pth_blob_i32(w, s->y[i]);
+    /* Appended after the original fields: files without them load as preprocess=none. */
+    pth_blob_i32(w, s->prep);
+    pth_blob_i32(w, s->svd);
+    pth_blob_i32(w, s->fingerprint);
+    pth_blob_i32(w, s->max_features);
     return PTH_OK;
 }
 
@@ -248,6 +349,18 @@ static int tabpfn_load(pth_blob_reader *r, const pth_learner_shape *shape, void 
                 pth_blob_reader_fail(r, "tabpfn: training label %d outside 0..%d", s->y[i], s->K - 1);
         }
     }
+    s->prep = PREP_NONE, s->svd = 1, s->fingerprint = 0, s->max_features = PTH_TABPFN_MAX_FEATURES;
+    if (pth_blob_reader_ok(r) && r->pos < r->len) {
+        s->prep = pth_blob_read_i32(r);
+        s->svd = pth_blob_read_i32(r);
+        s->fingerprint = pth_blob_read_i32(r);
+        s->max_features = pth_blob_read_i32(r);
+        if (pth_blob_reader_ok(r) &&
+            (s->prep < PREP_NONE || s->prep > PREP_QUANTILE || (s->svd != 0 && s->svd != 1) ||
+             (s->fingerprint != 0 && s->fingerprint != 1) || s->max_features < 1 ||
+             s->max_features > PTH_TABPFN_MAX_FEATURES))
+            pth_blob_reader_fail(r, "tabpfn: invalid preprocessing options");
+    }
     if (!pth_blob_reader_ok(r)) {
         tabpfn_free(s);
         return pth_blob_reader_status(r, err);
@@ -264,7 +377,8 @@ static int tabpfn_load(pth_blob_reader *r, const pth_learner_shape *shape, void 
 const pth_learner_ops pth_learner_tabpfn = {
     "tabpfn",
     "TabPFN v2 foundation model (Built with PriorLabs-TabPFN); params model=PATH (required), n_estimators (4), "
-    "softmax_temperature (0.9), max_train_rows (10000)",
+    "softmax_temperature (0.9), max_train_rows (10000), preprocess (auto|none|quantile), svd (on|off), "
+    "fingerprint (auto|on|off), max_features (2000)",
     0, /* TabPFN imputes and scales inside the model */
     tabpfn_fit,
     tabpfn_predict,
