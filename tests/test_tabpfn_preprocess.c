@@ -27,6 +27,7 @@
 #include "harness.h"
 #include "learners/learner_impl.h"
 #include "learners/tabpfn_preprocess.h"
+#include "pathos/rng.h"
 
 extern const pth_learner_ops pth_learner_tabpfn;
 
@@ -128,6 +129,42 @@ static void test_svd(void)
         CHECK(ds < 1e-10 && dv < 1e-10);
     }
     CHECK(pth_tpp_svd_top(A, 6, 4, 5, V, sv, &err) == PTH_ERR_INVALID);
+
+    /* A larger matrix (60 x 25, with two equal columns so one singular value is 0):
+     * A^T A v = s^2 v, orthonormal components, decreasing values. */
+    enum { R = 60, M = 25 };
+    double *B = malloc(R * M * sizeof *B), *W = malloc(M * M * sizeof *W), s2[M];
+    pth_rng rng;
+    pth_rng_seed(&rng, 3);
+    for (int i = 0; i < R * M; i++)
+        B[i] = pth_rng_normal(&rng) * (1.0 + (double)(i % M));
+    for (int i = 0; i < R; i++)
+        B[i * M + 7] = B[i * M + 3];
+    CHECK_OK(pth_tpp_svd_top(B, R, M, M, W, s2, &err), &err);
+    double res = 0, orth = 0;
+    int dec = 1;
+    for (int c = 0; c < M; c++) {
+        dec &= c == 0 || s2[c] <= s2[c - 1];
+        for (int i = 0; i < M; i++) {
+            double g = 0; /* (A^T A v)_i */
+            for (int r = 0; r < R; r++) {
+                double av = 0;
+                for (int j = 0; j < M; j++)
+                    av += B[r * M + j] * W[j * M + c];
+                g += B[r * M + i] * av;
+            }
+            res = fmax(res, fabs(g - s2[c] * s2[c] * W[i * M + c]) / (s2[0] * s2[0]));
+        }
+        for (int c2 = 0; c2 < M; c2++) {
+            double dot = 0;
+            for (int i = 0; i < M; i++)
+                dot += W[i * M + c] * W[i * M + c2];
+            orth = fmax(orth, fabs(dot - (c == c2)));
+        }
+    }
+    printf("svd 60x25: relative residual %.3g, orthonormality %.3g, smallest value %.3g\n", res, orth, s2[M - 1]);
+    CHECK(dec && res < 1e-12 && orth < 1e-12 && s2[M - 1] < 1e-6 * s2[0]);
+    free(B), free(W);
 }
 
 /* Fit on train rows only, width rules, fingerprints. */

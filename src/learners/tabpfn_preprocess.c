@@ -85,60 +85,166 @@ double pth_tpp_quantile_apply(const double *q, size_t nq, double x)
     return 0.5 * (fwd + bwd);
 }
 
-/* Cyclic Jacobi eigen-decomposition of the symmetric m x m matrix a (destroyed); eigenvectors
- * in the columns of v. */
-static void jacobi_eigen(double *a, size_t m, double *v)
+/* Eigen-decomposition of the symmetric m x m matrix v (row-major, overwritten by the
+ * eigenvectors, in its columns): Householder tridiagonalisation and the implicit QL method
+ * (the EISPACK tred2 / tql2 algorithms, as in JAMA).  d: eigenvalues, e: m doubles of work.
+ * Returns 0, or -1 if QL did not converge. */
+static int sym_eigen(double *v, size_t m, double *d, double *e)
 {
-    for (size_t i = 0; i < m * m; i++)
-        v[i] = 0.0;
-    for (size_t i = 0; i < m; i++)
-        v[i * m + i] = 1.0;
-    double norm = 0.0;
-    for (size_t i = 0; i < m * m; i++)
-        norm += a[i] * a[i];
-    for (int sweep = 0; sweep < 100; sweep++) {
-        double off = 0.0;
-        for (size_t p = 0; p < m; p++)
-            for (size_t q = p + 1; q < m; q++)
-                off += a[p * m + q] * a[p * m + q];
-        if (off <= 1e-30 * norm || off == 0.0)
-            break;
-        for (size_t p = 0; p < m; p++)
-            for (size_t q = p + 1; q < m; q++) {
-                double apq = a[p * m + q];
-                if (apq == 0.0)
-                    continue;
-                double theta = (a[q * m + q] - a[p * m + p]) / (2.0 * apq);
-                double t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
-                double c = 1.0 / sqrt(t * t + 1.0), s = t * c;
-                for (size_t k = 0; k < m; k++) { /* columns p, q */
-                    double akp = a[k * m + p], akq = a[k * m + q];
-                    a[k * m + p] = c * akp - s * akq;
-                    a[k * m + q] = s * akp + c * akq;
-                }
-                for (size_t k = 0; k < m; k++) { /* rows p, q */
-                    double apk = a[p * m + k], aqk = a[q * m + k];
-                    a[p * m + k] = c * apk - s * aqk;
-                    a[q * m + k] = s * apk + c * aqk;
-                }
-                a[p * m + q] = a[q * m + p] = 0.0;
-                for (size_t k = 0; k < m; k++) {
-                    double vkp = v[k * m + p], vkq = v[k * m + q];
-                    v[k * m + p] = c * vkp - s * vkq;
-                    v[k * m + q] = s * vkp + c * vkq;
-                }
+#define V_(i, j) v[(size_t)(i) * m + (size_t)(j)]
+    size_t n = m;
+    for (size_t j = 0; j < n; j++)
+        d[j] = V_(n - 1, j);
+    for (size_t i = n - 1; i > 0; i--) {
+        double scale = 0.0, h = 0.0;
+        for (size_t k = 0; k < i; k++)
+            scale += fabs(d[k]);
+        if (scale == 0.0) {
+            e[i] = d[i - 1];
+            for (size_t j = 0; j < i; j++) {
+                d[j] = V_(i - 1, j);
+                V_(i, j) = 0.0;
+                V_(j, i) = 0.0;
             }
+        } else {
+            for (size_t k = 0; k < i; k++) {
+                d[k] /= scale;
+                h += d[k] * d[k];
+            }
+            double f = d[i - 1], g = sqrt(h);
+            if (f > 0)
+                g = -g;
+            e[i] = scale * g;
+            h -= f * g;
+            d[i - 1] = f - g;
+            for (size_t j = 0; j < i; j++)
+                e[j] = 0.0;
+            for (size_t j = 0; j < i; j++) {
+                f = d[j];
+                V_(j, i) = f;
+                g = e[j] + V_(j, j) * f;
+                for (size_t k = j + 1; k + 1 <= i; k++) {
+                    g += V_(k, j) * d[k];
+                    e[k] += V_(k, j) * f;
+                }
+                e[j] = g;
+            }
+            f = 0.0;
+            for (size_t j = 0; j < i; j++) {
+                e[j] /= h;
+                f += e[j] * d[j];
+            }
+            double hh = f / (h + h);
+            for (size_t j = 0; j < i; j++)
+                e[j] -= hh * d[j];
+            for (size_t j = 0; j < i; j++) {
+                f = d[j];
+                g = e[j];
+                for (size_t k = j; k + 1 <= i; k++)
+                    V_(k, j) -= (f * e[k] + g * d[k]);
+                d[j] = V_(i - 1, j);
+                V_(i, j) = 0.0;
+            }
+        }
+        d[i] = h;
     }
+    for (size_t i = 0; i + 1 < n; i++) {
+        V_(n - 1, i) = V_(i, i);
+        V_(i, i) = 1.0;
+        double h = d[i + 1];
+        if (h != 0.0) {
+            for (size_t k = 0; k <= i; k++)
+                d[k] = V_(k, i + 1) / h;
+            for (size_t j = 0; j <= i; j++) {
+                double g = 0.0;
+                for (size_t k = 0; k <= i; k++)
+                    g += V_(k, i + 1) * V_(k, j);
+                for (size_t k = 0; k <= i; k++)
+                    V_(k, j) -= g * d[k];
+            }
+        }
+        for (size_t k = 0; k <= i; k++)
+            V_(k, i + 1) = 0.0;
+    }
+    for (size_t j = 0; j < n; j++) {
+        d[j] = V_(n - 1, j);
+        V_(n - 1, j) = 0.0;
+    }
+    V_(n - 1, n - 1) = 1.0;
+    e[0] = 0.0;
+
+    for (size_t i = 1; i < n; i++)
+        e[i - 1] = e[i];
+    e[n - 1] = 0.0;
+    double f = 0.0, tst1 = 0.0;
+    const double eps = 0x1p-52;
+    for (size_t l = 0; l < n; l++) {
+        tst1 = fmax(tst1, fabs(d[l]) + fabs(e[l]));
+        size_t mm = l;
+        while (mm < n) {
+            if (fabs(e[mm]) <= eps * tst1)
+                break;
+            mm++;
+        }
+        if (mm == n)
+            mm = n - 1; /* e[n-1] == 0, so the loop always stops at n - 1 at the latest */
+        if (mm > l) {
+            int iter = 0;
+            do {
+                if (++iter > 100)
+                    return -1;
+                double g = d[l];
+                double p = (d[l + 1] - g) / (2.0 * e[l]);
+                double r = hypot(p, 1.0);
+                if (p < 0)
+                    r = -r;
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                double dl1 = d[l + 1];
+                double h = g - d[l];
+                for (size_t i = l + 2; i < n; i++)
+                    d[i] -= h;
+                f += h;
+                p = d[mm];
+                double c = 1.0, c2 = c, c3 = c, el1 = e[l + 1], s = 0.0, s2 = 0.0;
+                for (size_t i = mm; i-- > l;) {
+                    c3 = c2;
+                    c2 = c;
+                    s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = hypot(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    for (size_t k = 0; k < n; k++) {
+                        h = V_(k, i + 1);
+                        V_(k, i + 1) = s * V_(k, i) + c * h;
+                        V_(k, i) = c * V_(k, i) - s * h;
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+            } while (fabs(e[l]) > eps * tst1);
+        }
+        d[l] += f;
+        e[l] = 0.0;
+    }
+    return 0;
+#undef V_
 }
 
 int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, double *sv, pth_error *err)
 {
     if (k > m)
         return pth_fail(err, PTH_ERR_INVALID, "tabpfn svd: %zu components of %zu columns", k, m);
-    double *G = calloc(m * m, sizeof *G), *E = malloc(m * m * sizeof *E);
+    double *G = calloc(m * m, sizeof *G), *lam = malloc(m * sizeof *lam), *wk = malloc(m * sizeof *wk);
     size_t *order = malloc(m * sizeof *order);
-    if (!G || !E || !order) {
-        free(G), free(E), free(order);
+    if (!G || !lam || !wk || !order) {
+        free(G), free(lam), free(wk), free(order);
         return pth_fail(err, PTH_ERR_NOMEM, "tabpfn svd: out of memory (%zu columns)", m);
     }
     for (size_t r = 0; r < n; r++) {
@@ -153,13 +259,17 @@ int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, do
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < i; j++)
             G[i * m + j] = G[j * m + i];
-    jacobi_eigen(G, m, E);
+    if (sym_eigen(G, m, lam, wk)) {
+        free(G), free(lam), free(wk), free(order);
+        return pth_fail(err, PTH_ERR_INTERNAL, "tabpfn svd: the eigen-decomposition did not converge");
+    }
+    double *E = G; /* eigenvectors in the columns */
     /* Eigenvalues descending (stable on ties: lower index first). */
     for (size_t i = 0; i < m; i++)
         order[i] = i;
     for (size_t i = 1; i < m; i++) {
         size_t o = order[i], j = i;
-        while (j > 0 && G[order[j - 1] * m + order[j - 1]] < G[o * m + o]) {
+        while (j > 0 && lam[order[j - 1]] < lam[o]) {
             order[j] = order[j - 1];
             j--;
         }
@@ -167,8 +277,7 @@ int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, do
     }
     for (size_t c = 0; c < k; c++) {
         size_t e = order[c];
-        double lam = G[e * m + e];
-        sv[c] = lam > 0 ? sqrt(lam) : 0.0;
+        sv[c] = lam[e] > 0 ? sqrt(lam[e]) : 0.0;
         size_t arg = 0;
         for (size_t i = 1; i < m; i++)
             if (fabs(E[i * m + e]) > fabs(E[arg * m + e]))
@@ -177,7 +286,7 @@ int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, do
         for (size_t i = 0; i < m; i++)
             V[i * k + c] = sgn * E[i * m + e];
     }
-    free(G), free(E), free(order);
+    free(G), free(lam), free(wk), free(order);
     return PTH_OK;
 }
 

@@ -27,7 +27,7 @@ void pth_tpp_quantile_fit(const double *col, size_t stride, size_t n, size_t nq,
  * 0 at or below q[0] (+1e-7), 1 at or above q[nq-1] (-1e-7), NaN stays NaN. */
 double pth_tpp_quantile_apply(const double *q, size_t nq, double x);
 
-/* Top-k right singular vectors of A (n x m, row-major) from the Jacobi eigen-decomposition
+/* Top-k right singular vectors of A (n x m, row-major) from the eigen-decomposition (tred2/tql2)
  * of A^T A: V is m x k row-major (column j = component j), sv[j] the singular values in
  * decreasing order.  Sign: the largest-magnitude entry of each component is positive. */
 int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, double *sv, pth_error *err);
