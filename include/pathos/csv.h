@@ -21,6 +21,7 @@
 #define PATHOS_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pathos/error.h"
 
@@ -65,6 +66,10 @@ int pth_parse_number(const char *s, size_t n, double *out);
 int pth_is_missing(const char *s, size_t n);
 /* 0 when s[0..n) is valid UTF-8; otherwise the 1-based offset of the first bad byte. */
 size_t pth_utf8_check(const char *s, size_t n);
+
+/* Writes s (NULL = empty) as one CSV field, quoted per RFC 4180 when it contains a comma, a
+ * quote, CR or LF, or starts or ends with a blank (which readers may trim). */
+void pth_csv_write_field(FILE *fp, const char *s);
 
 #ifdef __cplusplus
 }

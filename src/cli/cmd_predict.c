@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/dataset_opts.h"
 #include "cli/learner_opts.h"
+#include "pathos/csv.h"
 #include "pathos/io.h"
 #include "pathos/learner.h"
 
@@ -52,21 +53,6 @@ static double *align_features(const pth_model *m, const pth_dataset *ds, pth_err
     return X;
 }
 
-static void write_csv_field(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static int write_predictions(const char *path, const pth_dataset *ds, const double *proba, int K, pth_error *err)
 {
     pth_outfile of;
@@ -78,9 +64,9 @@ static int write_predictions(const char *path, const pth_dataset *ds, const doub
         fprintf(of.fp, ",p%d", k);
     fputs(",predicted\n", of.fp);
     for (size_t i = 0; i < ds->n; i++) {
-        write_csv_field(of.fp, ds->record_id[i] ? ds->record_id[i] : "");
+        pth_csv_write_field(of.fp, ds->record_id[i] ? ds->record_id[i] : "");
         fputc(',', of.fp);
-        write_csv_field(of.fp, ds->subject[i] ? ds->subject[i] : "");
+        pth_csv_write_field(of.fp, ds->subject[i] ? ds->subject[i] : "");
         if (ds->y[i] >= 0)
             fprintf(of.fp, ",%d", ds->y[i]);
         else

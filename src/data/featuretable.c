@@ -190,26 +190,6 @@ int pth_dataset_read_csv(const char *path, const pth_featuretable_options *opts,
     return rc;
 }
 
-/* Writes s as one CSV field, quoted when it holds a delimiter, quote, line break or
- * leading/trailing blanks (which the reader would otherwise keep but a header would trim). */
-static void put_field(FILE *fp, const char *s)
-{
-    size_t n = strlen(s);
-    int quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
-    quote |= strpbrk(s, ",\"\r\n") != NULL;
-    if (!quote) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static int check_names(const pth_dataset *ds, pth_error *err)
 {
     static const char *const fixed[3] = {"subject", "label", "record_id"};
@@ -235,16 +215,16 @@ int pth_dataset_write_csv(const pth_dataset *ds, const char *path, pth_error *er
     fputs("subject,label,record_id", fp);
     for (size_t j = 0; j < ds->d; j++) {
         fputc(',', fp);
-        put_field(fp, ds->feature_names[j] ? ds->feature_names[j] : "");
+        pth_csv_write_field(fp, ds->feature_names[j] ? ds->feature_names[j] : "");
     }
     fputc('\n', fp);
     for (size_t i = 0; i < ds->n; i++) {
-        put_field(fp, ds->subject[i] ? ds->subject[i] : "");
+        pth_csv_write_field(fp, ds->subject[i] ? ds->subject[i] : "");
         if (ds->y[i] >= 0)
             fprintf(fp, ",%d,", ds->y[i]);
         else
             fputs(",,", fp);
-        put_field(fp, ds->record_id[i] ? ds->record_id[i] : "");
+        pth_csv_write_field(fp, ds->record_id[i] ? ds->record_id[i] : "");
         const double *x = ds->X + i * ds->d;
         for (size_t j = 0; j < ds->d; j++) {
             if (isnan(x[j]))

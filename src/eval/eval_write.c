@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/eval_internal.h"
+#include "pathos/csv.h"
 #include "pathos/eval.h"
 #include "pathos/io.h"
 
@@ -293,7 +293,7 @@ int pth_eval_write_fold_metrics_csv(const pth_eval_result *res, const char *path
         for (size_t r = 0; r < res->repeats; r++)
             for (size_t f = 0; f < res->n_folds; f++) {
                 const pth_metrics *pm = &res->learners[l].fold[r * res->n_folds + f];
-                pth_eval_csv_field(out.fp, res->learners[l].name);
+                pth_csv_write_field(out.fp, res->learners[l].name);
                 fprintf(out.fp, ",%zu,%zu,%zu", r, f, res->fold_size[r * res->n_folds + f]);
                 for (int m = 0; m < PTH_M_COUNT; m++) {
                     fputc(',', out.fp);
@@ -314,11 +314,11 @@ int pth_eval_write_predictions_csv(const pth_eval_result *res, const char *path,
     for (size_t l = 0; l < res->n_learners; l++)
         for (size_t r = 0; r < res->repeats; r++)
             for (size_t i = 0; i < res->n; i++) {
-                pth_eval_csv_field(out.fp, res->record_id[i]);
+                pth_csv_write_field(out.fp, res->record_id[i]);
                 fputc(',', out.fp);
-                pth_eval_csv_field(out.fp, res->subject[i]);
+                pth_csv_write_field(out.fp, res->subject[i]);
                 fprintf(out.fp, ",%d,%zu,%d,", res->y[i], r, res->fold[r * res->n + i]);
-                pth_eval_csv_field(out.fp, res->learners[l].name);
+                pth_csv_write_field(out.fp, res->learners[l].name);
                 fputc(',', out.fp);
                 csv_number(out.fp, res->learners[l].oof[r * res->n + i]);
                 fputc('\n', out.fp);
@@ -335,9 +335,9 @@ int pth_eval_write_folds_csv(const pth_eval_result *res, const char *path, pth_e
     fputs("record_id,subject,repeat,fold\n", out.fp);
     for (size_t r = 0; r < res->repeats; r++)
         for (size_t i = 0; i < res->n; i++) {
-            pth_eval_csv_field(out.fp, res->record_id[i]);
+            pth_csv_write_field(out.fp, res->record_id[i]);
             fputc(',', out.fp);
-            pth_eval_csv_field(out.fp, res->subject[i]);
+            pth_csv_write_field(out.fp, res->subject[i]);
             fprintf(out.fp, ",%zu,%d\n", r, res->fold[r * res->n + i]);
         }
     return pth_outfile_commit(&out, err);

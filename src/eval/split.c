@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/eval_internal.h"
+#include "pathos/csv.h"
 #include "pathos/io.h"
 #include "pathos/rng.h"
 
@@ -384,23 +384,6 @@ int pth_split_dataset(const pth_split_config *cfg, const pth_dataset *ds, size_t
 
 /* ---- CSV ------------------------------------------------------------------------------- */
 
-void pth_eval_csv_field(FILE *fp, const char *s)
-{
-    if (!s)
-        s = "";
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 int pth_split_write_csv(const pth_dataset *ds, const int *folds, size_t repeats, const char *path,
                         pth_error *err)
 {
@@ -412,11 +395,11 @@ int pth_split_write_csv(const pth_dataset *ds, const int *folds, size_t repeats,
     for (size_t r = 0; r < repeats; r++)
         for (size_t i = 0; i < ds->n; i++) {
             if (ds->record_id[i])
-                pth_eval_csv_field(out.fp, ds->record_id[i]);
+                pth_csv_write_field(out.fp, ds->record_id[i]);
             else
                 fprintf(out.fp, "%zu", i);
             fputc(',', out.fp);
-            pth_eval_csv_field(out.fp, ds->subject[i]);
+            pth_csv_write_field(out.fp, ds->subject[i]);
             fprintf(out.fp, ",%zu,%d\n", r, folds[r * ds->n + i]);
         }
     return pth_outfile_commit(&out, err);
