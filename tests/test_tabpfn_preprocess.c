@@ -172,7 +172,7 @@ static void test_fit_transform(const float *X, size_t n, size_t d)
 {
     pth_error err = {0};
     pth_tpp p;
-    pth_tpp_config cfg = {1, 1, 1, 2000};
+    pth_tpp_config cfg = {1, 1, 1, 2000, 0.0};
     CHECK_OK(pth_tpp_fit(&p, &cfg, X, n, d, &err), &err);
     /* n = 40, d = 5: nq = 4, n_svd = max(1, min(40/10 + 1, 5/2)) = 2, width 5 + 5 + 2 + 1. */
     CHECK(p.nq == 4 && p.n_svd == 2 && p.append_original && p.fingerprint && pth_tpp_width(&p) == 13);
@@ -234,8 +234,28 @@ static void test_fit_transform(const float *X, size_t n, size_t d)
     pth_tpp_free(&p);
     cfg.max_features = 4;
     CHECK(pth_tpp_fit(&p, &cfg, X, n, d, &err) == PTH_ERR_INVALID);
+    /* Outlier removal (std 12): the training rows stay (n = 40: |x - mean| <= (n - 1) / sqrt(n) std < 12 std); a far
+     * test value is squashed to log(1 + |x|) + mean + 12 std (ddof 1); NaN stays. */
+    pth_tpp_config outl = {0, 1, 0, 2000, 12.0};
+    CHECK_OK(pth_tpp_fit(&p, &outl, X, n, d, &err), &err);
+    CHECK_OK(pth_tpp_transform(&p, X, n, 1, T, &err), &err);
+    CHECK(memcmp(T, X, n * d * sizeof *T) == 0);
+    {
+        double s = 0, ss = 0;
+        for (size_t r = 0; r < n; r++)
+            s += X[r * d + 1];
+        for (size_t r = 0; r < n; r++)
+            ss += (X[r * d + 1] - s / (double)n) * (X[r * d + 1] - s / (double)n);
+        double bound = s / (double)n + 12 * sqrt(ss / (double)(n - 1));
+        float row[5] = {0, 1e6f, NAN, 0, 0};
+        CHECK_OK(pth_tpp_transform(&p, row, 1, 0, T2, &err), &err);
+        printf("outlier bound of column 1: %.6g; 1e6 -> %.6g (expected %.6g)\n", bound, (double)T2[1],
+               log1p(1e6) + bound);
+        CHECK(fabs(T2[1] - (log1p(1e6) + bound)) < 1e-4 * bound && isnan(T2[2]) && T2[0] == 0.0f);
+    }
+    pth_tpp_free(&p);
     /* svd=off; the none config passes the rows through. */
-    pth_tpp_config nosvd = {1, 0, 0, 2000}, none = {0, 1, 0, 2000};
+    pth_tpp_config nosvd = {1, 0, 0, 2000, 0.0}, none = {0, 1, 0, 2000, 0.0};
     CHECK_OK(pth_tpp_fit(&p, &nosvd, X, n, d, &err), &err);
     CHECK(p.n_svd == 0 && pth_tpp_width(&p) == 10);
     pth_tpp_free(&p);
@@ -335,7 +355,7 @@ static void test_learner(const double *X, const int *y)
         CHECK(valid_proba(pn, T, K));
         /* A file written before the preprocessing options (without their 16 trailing bytes)
          * loads as preprocess=none. */
-        roundtrip(ops, st, Xt, pn, 16);
+        roundtrip(ops, st, Xt, pn, 24);
         ops->free(st);
     }
     double dq = 0;
@@ -343,6 +363,31 @@ static void test_learner(const double *X, const int *y)
         dq = fmax(dq, fabs(pq[i] - pn[i]));
     printf("max |p(quantile) - p(none)| over the test rows: %.3g\n", dq);
     CHECK(dq > 0);
+    /* Outlier removal never moves a training row here (n = 40: |x - mean| <= (n - 1) / sqrt(n) std < 12 std)
+     * but squashes a far test value; outlier_removal_std=0 leaves it. */
+    {
+        double Xo[T * F];
+        memcpy(Xo, Xt, sizeof Xo);
+        Xo[0] = 1e6;
+        double po[T * K], poff[T * K];
+        pth_param pout[] = {{"model", model}, {"n_estimators", "1"}, {"preprocess", "none"},
+                            {"outlier_removal_std", "12"}};
+        in.params = pout, in.n_params = 4, st = NULL;
+        CHECK_OK(ops->fit(&in, &st, &err), &err);
+        if (st) {
+            CHECK_OK(ops->predict_proba(st, Xo, T, po, &err), &err);
+            roundtrip(ops, st, Xo, po, 0);
+            ops->free(st);
+        }
+        pout[3].value = "0", st = NULL;
+        CHECK_OK(ops->fit(&in, &st, &err), &err);
+        if (st) {
+            CHECK_OK(ops->predict_proba(st, Xo, T, poff, &err), &err);
+            ops->free(st);
+        }
+        CHECK(memcmp(po + K, poff + K, (T - 1) * K * sizeof *po) == 0 && po[0] != poff[0]);
+        printf("outlier removal: p(row 0 with x=1e6) %.6f (std 12) vs %.6f (off)\n", po[0], poff[0]);
+    }
     /* Options are checked. */
     pth_param bad[] = {{"model", model}, {"preprocess", "power"}};
     in.params = bad, in.n_params = 2, st = NULL;

@@ -304,7 +304,7 @@ void pth_tpp_free(pth_tpp *p)
 {
     if (!p)
         return;
-    free(p->q), free(p->scale), free(p->V), free(p->sv);
+    free(p->q), free(p->scale), free(p->V), free(p->sv), free(p->lo), free(p->hi);
     memset(p, 0, sizeof *p);
 }
 
@@ -327,7 +327,7 @@ static double svd_in_value(const pth_tpp *p, double x, size_t j)
     return isfinite(x) ? x * p->scale[j] : 0.0;
 }
 
-int pth_tpp_fit(pth_tpp *p, const pth_tpp_config *cfg, const float *X, size_t n, size_t d, pth_error *err)
+static int fit_raw(pth_tpp *p, const pth_tpp_config *cfg, const float *X, size_t n, size_t d, pth_error *err)
 {
     memset(p, 0, sizeof *p);
     if (d > cfg->max_features)
@@ -429,7 +429,7 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int pth_tpp_transform(const pth_tpp *p, const float *X, size_t n, int train, float *out, pth_error *err)
+static int transform_raw(const pth_tpp *p, const float *X, size_t n, int train, float *out, pth_error *err)
 {
     size_t d = p->d, W = p->width, wf = W - (size_t)p->fingerprint;
     if (!p->quantile) {
@@ -489,5 +489,72 @@ int pth_tpp_transform(const pth_tpp *p, const float *X, size_t n, int train, flo
         seen[k] = h;
     }
     free(seen);
+    return PTH_OK;
+}
+
+/* The reference's remove_outliers (InputNormalizationEncoderStep, n_sigma = outlier_std):
+ * bounds mean -+ n_sigma * std (NaN-ignoring, ddof 1) of the training column, recomputed
+ * once with the values outside the first bounds left out; then every value is squashed
+ * softly into them: x = max(-log(1 + |x|) + lower, x); x = min(log(1 + |x|) + upper, x). */
+static void outlier_bounds(const float *T, size_t n, size_t W, size_t j, double k, double *lo, double *hi)
+{
+    double l = -INFINITY, u = INFINITY;
+    for (int pass = 0; pass < 2; pass++) {
+        double s = 0, ss = 0;
+        size_t cnt = 0;
+        for (size_t r = 0; r < n; r++) {
+            double x = T[r * W + j];
+            if (!isnan(x) && x >= l && x <= u)
+                s += x, cnt++;
+        }
+        double mean = cnt ? s / (double)cnt : NAN;
+        for (size_t r = 0; r < n; r++) {
+            double x = T[r * W + j];
+            if (!isnan(x) && x >= l && x <= u)
+                ss += (x - mean) * (x - mean);
+        }
+        double sd = cnt > 1 ? sqrt(ss / (double)(cnt - 1)) : NAN;
+        l = mean - k * sd, u = mean + k * sd;
+        if (isnan(l) || isnan(u)) /* too few values: no clipping (the reference gets NaN bounds) */
+            l = -INFINITY, u = INFINITY;
+    }
+    *lo = l, *hi = u;
+}
+
+int pth_tpp_fit(pth_tpp *p, const pth_tpp_config *cfg, const float *X, size_t n, size_t d, pth_error *err)
+{
+    int rc = fit_raw(p, cfg, X, n, d, err);
+    if (rc || !(cfg->outlier_std > 0))
+        return rc;
+    size_t W = p->width;
+    float *T = malloc(n * W * sizeof *T + 1);
+    p->lo = malloc(W * sizeof *p->lo), p->hi = malloc(W * sizeof *p->hi);
+    if (!T || !p->lo || !p->hi)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "tabpfn: out of memory for the outlier bounds");
+    if (!rc)
+        rc = transform_raw(p, X, n, 1, T, err);
+    for (size_t j = 0; !rc && j < W; j++)
+        outlier_bounds(T, n, W, j, cfg->outlier_std, &p->lo[j], &p->hi[j]);
+    free(T);
+    if (rc)
+        pth_tpp_free(p);
+    return rc;
+}
+
+int pth_tpp_transform(const pth_tpp *p, const float *X, size_t n, int train, float *out, pth_error *err)
+{
+    int rc = transform_raw(p, X, n, train, out, err);
+    if (rc || !p->lo)
+        return rc;
+    size_t W = p->width;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < W; j++) {
+            double x = out[r * W + j];
+            if (isnan(x))
+                continue;
+            x = fmax(-log1p(fabs(x)) + p->lo[j], x);
+            x = fmin(log1p(fabs(x)) + p->hi[j], x);
+            out[r * W + j] = (float)x;
+        }
     return PTH_OK;
 }

@@ -37,6 +37,7 @@ typedef struct {
     int svd;             /* with quantile: append SVD features */
     int fingerprint;     /* append the fingerprint column */
     size_t max_features; /* cap on the output width (see pth_tpp_fit) */
+    double outlier_std;  /* > 0: soft-clip every output column to mean -+ outlier_std * std */
 } pth_tpp_config;
 
 typedef struct {
@@ -46,12 +47,14 @@ typedef struct {
     double *scale; /* svd_in: 1 / population std of each SVD input column (std 0 -> 1) */
     double *V;     /* svd_in * n_svd */
     double *sv;    /* n_svd singular values of the scaled training matrix */
+    double *lo, *hi; /* width: outlier bounds (NULL: no outlier removal) */
 } pth_tpp;
 
 /* Fits on the n training rows X (n x d float, NaN allowed).  Width rule: the quantile config
  * wants 2d + n_svd (+1) columns with n_svd = max(1, min(n/10 + 1, d/2)); if that exceeds
  * max_features the original columns are dropped, then n_svd is capped, then the fingerprint
- * is dropped.  d itself must not exceed max_features. */
+ * is dropped.  d itself must not exceed max_features.  With outlier_std > 0, bounds are fitted
+ * on the transformed training rows as the reference's remove_outliers does (see the .c). */
 int pth_tpp_fit(pth_tpp *p, const pth_tpp_config *cfg, const float *X, size_t n, size_t d, pth_error *err);
 size_t pth_tpp_width(const pth_tpp *p);
 /* Number of leading d-wide blocks (1 or 2) that follow the input column order. */
