@@ -234,8 +234,9 @@ static void test_fit_transform(const float *X, size_t n, size_t d)
     pth_tpp_free(&p);
     cfg.max_features = 4;
     CHECK(pth_tpp_fit(&p, &cfg, X, n, d, &err) == PTH_ERR_INVALID);
-    /* Outlier removal (std 12): the training rows stay (n = 40: |x - mean| <= (n - 1) / sqrt(n) std < 12 std); a far
-     * test value is squashed to log(1 + |x|) + mean + 12 std (ddof 1); NaN stays. */
+    /* Outlier removal (std 12): the training rows stay (n = 40: |x - mean| <= (n - 1) /
+     * sqrt(n) std < 12 std); a far test value is squashed to log(1 + |x|) + mean + 12 std
+     * (ddof 1); NaN stays. */
     pth_tpp_config outl = {0, 1, 0, 2000, 12.0};
     CHECK_OK(pth_tpp_fit(&p, &outl, X, n, d, &err), &err);
     CHECK_OK(pth_tpp_transform(&p, X, n, 1, T, &err), &err);
@@ -363,8 +364,8 @@ static void test_learner(const double *X, const int *y)
         dq = fmax(dq, fabs(pq[i] - pn[i]));
     printf("max |p(quantile) - p(none)| over the test rows: %.3g\n", dq);
     CHECK(dq > 0);
-    /* Outlier removal never moves a training row here (n = 40: |x - mean| <= (n - 1) / sqrt(n) std < 12 std)
-     * but squashes a far test value; outlier_removal_std=0 leaves it. */
+    /* Outlier removal never moves a training row here (n = 40: |x - mean| <= (n - 1) /
+     * sqrt(n) std < 12 std) but squashes a far test value; outlier_removal_std=0 leaves it. */
     {
         double Xo[T * F];
         memcpy(Xo, Xt, sizeof Xo);
