@@ -3,16 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 int pth_dataset_alloc(pth_dataset *ds, size_t n, size_t d, pth_error *err)
 {

@@ -6,15 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 int pth_outfile_open(pth_outfile *out, const char *path, pth_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -23,7 +14,7 @@ int pth_outfile_open(pth_outfile *out, const char *path, pth_error *err)
         return PTH_OK;
     }
     size_t n = strlen(path);
-    out->final_path = dup_str(path);
+    out->final_path = strdup(path);
     out->tmp_path = malloc(n + 16);
     if (!out->final_path || !out->tmp_path) {
         pth_outfile_abort(out);

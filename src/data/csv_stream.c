@@ -35,15 +35,6 @@ struct pth_csv_reader {
 
 enum { REC_OK, REC_MORE, REC_END, REC_ERR };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int reader_new(pth_csv_reader **r, const char *name, const pth_csv_reader_options *opts,
                       pth_error *err)
 {
@@ -57,7 +48,7 @@ static int reader_new(pth_csv_reader **r, const char *name, const pth_csv_reader
     if (!(*r)->o.max_record)
         (*r)->o.max_record = (size_t)1 << 30;
     (*r)->line = 1;
-    (*r)->name = dup_str(name);
+    (*r)->name = strdup(name);
     if (!(*r)->name) {
         free(*r);
         *r = NULL;

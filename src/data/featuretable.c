@@ -10,15 +10,6 @@
 #include "pathos/featuretable.h"
 #include "pathos/io.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 int pth_table_label(const pth_table *t, size_t col, size_t row, int n_classes, int *out, pth_error *err)
 {
     const pth_column *c = &t->cols[col];
@@ -110,12 +101,12 @@ static int fill_row_strings(const pth_table *t, const layout *L, size_t i, pth_d
         snprintf(num, sizeof num, "%zu", i);
         id = num;
     }
-    ds->record_id[i] = dup_str(id);
+    ds->record_id[i] = strdup(id);
     const char *s = L->subj >= 0 ? pth_table_cell_text(t, i, (size_t)L->subj) : id;
     if (!*s)
         return pth_fail(err, PTH_ERR_INVALID, "%s:%zu: column '%s': empty subject", t->source, t->row_line[i],
                         L->subj >= 0 ? t->cols[L->subj].name : t->cols[L->id].name);
-    ds->subject[i] = dup_str(s);
+    ds->subject[i] = strdup(s);
     if (!ds->record_id[i] || !ds->subject[i])
         return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
     return PTH_OK;
@@ -128,7 +119,7 @@ static int fill_dataset(const pth_table *t, const pth_featuretable_options *o, c
     for (size_t j = 0; j < t->ncols; j++) {
         if (L->skip[j])
             continue;
-        ds->feature_names[k] = dup_str(t->cols[j].name);
+        ds->feature_names[k] = strdup(t->cols[j].name);
         if (!ds->feature_names[k])
             return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
         /* Column-major table into the row-major matrix. */

@@ -8,15 +8,6 @@
 #include "pathos/manifest.h"
 #include "pathos/table.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* Copy of a cell without surrounding blanks: hand-written manifests often use ", " as
  * separator, and neither paths nor subject ids meaningfully start or end with a space. */
 static char *dup_trimmed(const char *s)
@@ -39,7 +30,7 @@ static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return dup_str(".");
+        return strdup(".");
     size_t n = slash == path ? 1 : (size_t)(slash - path);
     char *d = malloc(n + 1);
     if (d) {
@@ -52,7 +43,7 @@ static char *dir_of(const char *path)
 static char *join_path(const char *root, const char *rel)
 {
     if (rel[0] == '/' || !root || !*root || strcmp(root, ".") == 0)
-        return dup_str(rel);
+        return strdup(rel);
     size_t a = strlen(root), b = strlen(rel);
     char *p = malloc(a + b + 2);
     if (!p)
@@ -114,7 +105,7 @@ static int alloc_manifest(pth_manifest *m, const pth_table *t, const mcols *c, p
         return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
     size_t k = 0;
     for (size_t j = 0; j < t->ncols; j++)
-        if (c->is_extra[j] && !(m->extra_names[k++] = dup_str(t->cols[j].name)))
+        if (c->is_extra[j] && !(m->extra_names[k++] = strdup(t->cols[j].name)))
             return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source);
     return PTH_OK;
 }
@@ -161,7 +152,7 @@ static int add_row(pth_manifest *m, const pth_table *t, const mcols *c, const pt
     for (size_t j = 0; j < t->ncols; j++)
         if (c->is_extra[j]) {
             char **cell = &m->extra[k * m->n_extra + e++];
-            *cell = dup_str(pth_table_cell_text(t, i, j));
+            *cell = strdup(pth_table_cell_text(t, i, j));
             oom |= !*cell;
         }
     return oom ? pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", t->source) : PTH_OK;
@@ -179,8 +170,8 @@ int pth_manifest_read(const char *path, const pth_manifest_options *opts, pth_ma
     if (rc)
         return rc;
     mcols c = {-1, -1, -1, NULL};
-    char *root = o.root ? dup_str(o.root) : dir_of(path);
-    out->source = dup_str(path);
+    char *root = o.root ? strdup(o.root) : dir_of(path);
+    out->source = strdup(path);
     if (!root || !out->source)
         rc = pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", path);
     if (!rc)

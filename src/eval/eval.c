@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* NULL copies as "" (strdup would crash on it). */
+static char *str_or_empty_dup(const char *s) { return strdup(s ? s : ""); }
+
 /* Bootstrap resamples come from their own stream, far from the repeat streams 0..R-1. */
 #define BOOTSTRAP_STREAM 0x8000000000626f6fULL
 
@@ -22,15 +25,6 @@ void pth_eval_options_init(pth_eval_options *o)
     o->threads = 0;
     o->threshold = PTH_DEFAULT_THRESHOLD;
     o->bootstrap = 1000;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s ? s : "") + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s ? s : "", n);
-    return d;
 }
 
 /* ---- result bookkeeping ------------------------------------------------------------- */
@@ -77,7 +71,7 @@ void pth_eval_result_free(pth_eval_result *res)
 static char *derive_name(const pth_learner_config *cfg, const char *given)
 {
     if (given && *given)
-        return dup_str(given);
+        return str_or_empty_dup(given);
     const char *base = cfg->learner ? cfg->learner : "?";
     size_t len = strlen(base) + 3;
     for (size_t j = 0; j < cfg->n_params; j++)
@@ -122,7 +116,7 @@ static int init_learner(pth_eval_learner_result *lr, const pth_learner_config *c
                         size_t repeats, size_t n_folds)
 {
     lr->name = derive_name(cfg, name);
-    lr->learner = dup_str(cfg->learner);
+    lr->learner = str_or_empty_dup(cfg->learner);
     lr->seed = cfg->seed;
     lr->param_key = calloc(cfg->n_params ? cfg->n_params : 1, sizeof *lr->param_key);
     lr->param_value = calloc(cfg->n_params ? cfg->n_params : 1, sizeof *lr->param_value);
@@ -130,8 +124,8 @@ static int init_learner(pth_eval_learner_result *lr, const pth_learner_config *c
         return -1;
     lr->n_params = cfg->n_params;
     for (size_t j = 0; j < cfg->n_params; j++) {
-        lr->param_key[j] = dup_str(cfg->params[j].key);
-        lr->param_value[j] = dup_str(cfg->params[j].value);
+        lr->param_key[j] = str_or_empty_dup(cfg->params[j].key);
+        lr->param_value[j] = str_or_empty_dup(cfg->params[j].value);
         if (!lr->param_key[j] || !lr->param_value[j])
             return -1;
     }
@@ -162,8 +156,8 @@ static int init_result(pth_eval_result *res, const pth_dataset *ds)
     for (size_t i = 0; i < n; i++) {
         char rowname[32];
         snprintf(rowname, sizeof rowname, "%zu", i);
-        res->record_id[i] = dup_str(ds->record_id[i] ? ds->record_id[i] : rowname);
-        res->subject[i] = dup_str(ds->subject[i]);
+        res->record_id[i] = str_or_empty_dup(ds->record_id[i] ? ds->record_id[i] : rowname);
+        res->subject[i] = str_or_empty_dup(ds->subject[i]);
         res->y[i] = ds->y[i];
         res->n_positive += ds->y[i] == 1;
         if (!res->record_id[i] || !res->subject[i])

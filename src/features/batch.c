@@ -17,15 +17,6 @@ typedef struct {
     int missing; /* skipped: the file does not exist */
 } slot;
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int file_missing(const char *path)
 {
     struct stat sb;
@@ -69,16 +60,16 @@ static int assemble(const char *const *paths, const char *const *record_ids, con
     out->n_classes = n_classes;
     int oom = 0;
     for (size_t j = 0; j < ref->d; j++)
-        oom |= !(out->feature_names[j] = dup_str(ref->names[j]));
+        oom |= !(out->feature_names[j] = strdup(ref->names[j]));
     size_t row = 0;
     for (size_t i = 0; i < n; i++) {
         if (slots[i].missing)
             continue;
         memcpy(out->X + row * ref->d, slots[i].v.values, ref->d * sizeof(double));
         out->y[row] = labels ? labels[i] : -1;
-        oom |= !(out->subject[row] = dup_str(subjects && subjects[i] ? subjects[i] : ""));
+        oom |= !(out->subject[row] = strdup(subjects && subjects[i] ? subjects[i] : ""));
         const char *id = record_ids && record_ids[i] ? record_ids[i] : paths[i];
-        oom |= !(out->record_id[row] = dup_str(id));
+        oom |= !(out->record_id[row] = strdup(id));
         row++;
     }
     if (oom) {

@@ -9,6 +9,9 @@
 #include "pathos/newsemp.h"
 #include "pathos/table.h"
 
+/* NULL copies as "" (strdup would crash on it). */
+static char *str_or_empty_dup(const char *s) { return strdup(s ? s : ""); }
+
 /* LAPACK (OpenBLAS): Cholesky factorisation and solve. */
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b,
@@ -117,15 +120,6 @@ double pth_conformal_quantile(const double *scores, size_t n, double miscoverage
 /* ---------------------------------------------------------------------------------- */
 /* Data                                                                                */
 
-static char *dupstr(const char *s)
-{
-    size_t n = strlen(s ? s : "");
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s ? s : "", n + 1);
-    return d;
-}
-
 void pth_newsemp_free(pth_newsemp *d)
 {
     if (!d)
@@ -181,9 +175,9 @@ int pth_newsemp_load(const char *path, size_t max_rows, pth_newsemp *d, pth_erro
     if (!d->message_id || !d->writer || !d->essay || !d->empathy || !d->distress)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory loading %s", path);
     for (size_t i = 0; i < n && !rc; i++) {
-        d->message_id[i] = dupstr(pth_table_cell_text(&t, i, (size_t)col[0]));
-        d->writer[i] = dupstr(pth_table_cell_text(&t, i, (size_t)col[1]));
-        d->essay[i] = dupstr(pth_table_cell_text(&t, i, (size_t)col[4]));
+        d->message_id[i] = str_or_empty_dup(pth_table_cell_text(&t, i, (size_t)col[0]));
+        d->writer[i] = str_or_empty_dup(pth_table_cell_text(&t, i, (size_t)col[1]));
+        d->essay[i] = str_or_empty_dup(pth_table_cell_text(&t, i, (size_t)col[4]));
         d->empathy[i] = t.cols[col[2]].num[i];
         d->distress[i] = t.cols[col[3]].num[i];
         if (!d->message_id[i] || !d->writer[i] || !d->essay[i])
