@@ -172,7 +172,7 @@ static void test_fit_transform(const float *X, size_t n, size_t d)
 {
     pth_error err = {0};
     pth_tpp p;
-    pth_tpp_config cfg = {1, 1, 1, 2000, 0.0};
+    pth_tpp_config cfg = {1, 1, 1, 2000, 0.0, 1};
     CHECK_OK(pth_tpp_fit(&p, &cfg, X, n, d, &err), &err);
     /* n = 40, d = 5: nq = 4, n_svd = max(1, min(40/10 + 1, 5/2)) = 2, width 5 + 5 + 2 + 1. */
     CHECK(p.nq == 4 && p.n_svd == 2 && p.append_original && p.fingerprint && pth_tpp_width(&p) == 13);
@@ -237,7 +237,7 @@ static void test_fit_transform(const float *X, size_t n, size_t d)
     /* Outlier removal (std 12): the training rows stay (n = 40: |x - mean| <= (n - 1) /
      * sqrt(n) std < 12 std); a far test value is squashed to log(1 + |x|) + mean + 12 std
      * (ddof 1); NaN stays. */
-    pth_tpp_config outl = {0, 1, 0, 2000, 12.0};
+    pth_tpp_config outl = {0, 1, 0, 2000, 12.0, 1};
     CHECK_OK(pth_tpp_fit(&p, &outl, X, n, d, &err), &err);
     CHECK_OK(pth_tpp_transform(&p, X, n, 1, T, &err), &err);
     CHECK(memcmp(T, X, n * d * sizeof *T) == 0);
@@ -256,9 +256,13 @@ static void test_fit_transform(const float *X, size_t n, size_t d)
     }
     pth_tpp_free(&p);
     /* svd=off; the none config passes the rows through. */
-    pth_tpp_config nosvd = {1, 0, 0, 2000, 0.0}, none = {0, 1, 0, 2000, 0.0};
+    pth_tpp_config nosvd = {1, 0, 0, 2000, 0.0, 1}, none = {0, 1, 0, 2000, 0.0, 1};
     CHECK_OK(pth_tpp_fit(&p, &nosvd, X, n, d, &err), &err);
     CHECK(p.n_svd == 0 && pth_tpp_width(&p) == 10);
+    pth_tpp_free(&p);
+    nosvd.append_original = 0;
+    CHECK_OK(pth_tpp_fit(&p, &nosvd, X, n, d, &err), &err);
+    CHECK(!p.append_original && pth_tpp_width(&p) == 5 && pth_tpp_blocks(&p) == 1);
     pth_tpp_free(&p);
     CHECK_OK(pth_tpp_fit(&p, &none, X, n, d, &err), &err);
     CHECK(pth_tpp_width(&p) == d);
@@ -339,8 +343,9 @@ static void test_learner(const double *X, const int *y)
         ops->free(st);
     }
     /* quantile for every member, and none. */
-    pth_param pquant[] = {{"model", model}, {"n_estimators", "2"}, {"preprocess", "quantile"}, {"svd", "on"}};
-    in.params = pquant, in.n_params = 4, st = NULL;
+    pth_param pquant[] = {{"model", model}, {"n_estimators", "2"}, {"preprocess", "quantile"}, {"svd", "on"},
+                          {"append_original", "on"}};
+    in.params = pquant, in.n_params = 5, st = NULL;
     CHECK_OK(ops->fit(&in, &st, &err), &err);
     if (st) {
         CHECK_OK(ops->predict_proba(st, Xt, T, pq, &err), &err);
@@ -356,7 +361,7 @@ static void test_learner(const double *X, const int *y)
         CHECK(valid_proba(pn, T, K));
         /* A file written before the preprocessing options (without their 16 trailing bytes)
          * loads as preprocess=none. */
-        roundtrip(ops, st, Xt, pn, 24);
+        roundtrip(ops, st, Xt, pn, 28);
         ops->free(st);
     }
     double dq = 0;

@@ -17,7 +17,8 @@
  * none), none (every member sees the raw features: the behaviour before these options),
  * quantile (every member quantile + original + SVD); svd=on|off; fingerprint=auto|on|off
  * (auto: on unless preprocess=none); max_features (2000): cap on a member's feature count;
- * outlier_removal_std (-1 = auto: 12 unless preprocess=none, then 0 = off).
+ * outlier_removal_std (-1 = auto: 12 unless preprocess=none, then 0 = off);
+ * append_original=auto|on|off (auto: on below 500 features, as the reference's "auto").
  * The transforms are fitted on the stored training rows and are deterministic, so loading
  * refits them bit-identically.  Model files written before these options load as
  * preprocess=none, fingerprint=off, no outlier removal.
@@ -39,7 +40,7 @@ typedef struct {
     int n_estimators;
     double temperature;
     int max_train_rows;
-    const char *preprocess, *svd, *fingerprint;
+    const char *preprocess, *svd, *fingerprint, *append;
     int max_features;
     double outlier_std;
 } tabpfn_opts;
@@ -58,6 +59,7 @@ static const pth_param_spec tabpfn_specs[] = {
     {"svd", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, svd), onoff},
     {"fingerprint", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, fingerprint), fp_names},
     {"max_features", PTH_PARAM_INT, 1, PTH_TABPFN_MAX_FEATURES, offsetof(tabpfn_opts, max_features), NULL},
+    {"append_original", PTH_PARAM_STRING, 0, 0, offsetof(tabpfn_opts, append), fp_names},
     {"outlier_removal_std", PTH_PARAM_DOUBLE, -1, 1e6, offsetof(tabpfn_opts, outlier_std), NULL},
 };
 
@@ -75,6 +77,7 @@ typedef struct {
     pth_tabpfn_ctx **ctx;
     int prep, svd, fingerprint, max_features; /* PREP_*, 0/1, 0/1 (resolved), cap */
     double outlier_std;                       /* resolved: 0 = off */
+    int append;                               /* resolved append_original: 0/1 */
     pth_tpp pre[2];                           /* [0]: none config, [1]: quantile config */
 } tabpfn_state;
 
@@ -184,7 +187,7 @@ static int build(tabpfn_state *s, int threads, pth_error *err)
     s->ctx = calloc((size_t)s->n_est, sizeof *s->ctx);
     int rc = PTH_OK;
     for (int k = 0; !rc && k < 2; k++) {
-        pth_tpp_config cfg = {k, s->svd, s->fingerprint, (size_t)s->max_features, s->outlier_std};
+        pth_tpp_config cfg = {k, s->svd, s->fingerprint, (size_t)s->max_features, s->outlier_std, s->append};
         if (kind_used(s, k))
             rc = pth_tpp_fit(&s->pre[k], &cfg, s->X, s->n, s->d, err);
     }
@@ -218,7 +221,7 @@ static int build(tabpfn_state *s, int threads, pth_error *err)
 
 static int tabpfn_fit(const pth_fit_input *in, void **state, pth_error *err)
 {
-    tabpfn_opts o = {NULL, 4, 0.9, 10000, "auto", "on", "auto", PTH_TABPFN_MAX_FEATURES, -1.0};
+    tabpfn_opts o = {NULL, 4, 0.9, 10000, "auto", "on", "auto", "auto", PTH_TABPFN_MAX_FEATURES, -1.0};
     int rc = pth_params_parse("tabpfn", tabpfn_specs, sizeof tabpfn_specs / sizeof tabpfn_specs[0], in->params,
                               in->n_params, &o, err);
     if (rc)
@@ -237,6 +240,7 @@ static int tabpfn_fit(const pth_fit_input *in, void **state, pth_error *err)
     s->svd = strcmp(o.svd, "off") != 0;
     s->fingerprint = !strcmp(o.fingerprint, "on") || (!strcmp(o.fingerprint, "auto") && s->prep != PREP_NONE);
     s->max_features = o.max_features;
+    s->append = !strcmp(o.append, "on") || (!strcmp(o.append, "auto") && in->d < 500);
     s->outlier_std = o.outlier_std >= 0 ? o.outlier_std : s->prep != PREP_NONE ? 12.0 : 0.0;
     if (o.outlier_std < 0 && o.outlier_std != -1.0) {
         free(s);
@@ -323,6 +327,7 @@ static int tabpfn_save(const void *state, pth_blob_writer *w, pth_error *err)
     pth_blob_i32(w, s->fingerprint);
     pth_blob_i32(w, s->max_features);
     pth_blob_f64(w, s->outlier_std);
+    pth_blob_i32(w, s->append);
     return PTH_OK;
 }
 
@@ -360,13 +365,16 @@ static int tabpfn_load(pth_blob_reader *r, const pth_learner_shape *shape, void 
         }
     }
     s->prep = PREP_NONE, s->svd = 1, s->fingerprint = 0, s->max_features = PTH_TABPFN_MAX_FEATURES;
-    s->outlier_std = 0.0;
+    s->outlier_std = 0.0, s->append = 1;
     if (pth_blob_reader_ok(r) && r->pos < r->len) {
         s->prep = pth_blob_read_i32(r);
         s->svd = pth_blob_read_i32(r);
         s->fingerprint = pth_blob_read_i32(r);
         s->max_features = pth_blob_read_i32(r);
         s->outlier_std = pth_blob_read_f64(r);
+        s->append = pth_blob_read_i32(r);
+        if (pth_blob_reader_ok(r) && s->append != 0 && s->append != 1)
+            pth_blob_reader_fail(r, "tabpfn: invalid append_original");
         if (pth_blob_reader_ok(r) && !(s->outlier_std >= 0 && s->outlier_std <= 1e6))
             pth_blob_reader_fail(r, "tabpfn: invalid outlier_removal_std");
         if (pth_blob_reader_ok(r) &&
@@ -392,7 +400,7 @@ const pth_learner_ops pth_learner_tabpfn = {
     "tabpfn",
     "TabPFN v2 foundation model (Built with PriorLabs-TabPFN); params model=PATH (required), n_estimators (4), "
     "softmax_temperature (0.9), max_train_rows (10000), preprocess (auto|none|quantile), svd (on|off), "
-    "fingerprint (auto|on|off), max_features (2000), outlier_removal_std (auto: 12)",
+    "fingerprint (auto|on|off), max_features (2000), outlier_removal_std (auto: 12), append_original (auto|on|off)",
     0, /* TabPFN imputes and scales inside the model */
     tabpfn_fit,
     tabpfn_predict,

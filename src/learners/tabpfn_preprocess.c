@@ -345,7 +345,7 @@ static int fit_raw(pth_tpp *p, const pth_tpp_config *cfg, const float *X, size_t
         if (want_svd < 1)
             want_svd = 1;
     }
-    p->append_original = 2 * d + want_svd + (cfg->fingerprint ? 1 : 0) <= budget;
+    p->append_original = cfg->append_original && 2 * d + want_svd + (cfg->fingerprint ? 1 : 0) <= budget;
     size_t base = d * (p->append_original ? 2u : 1u);
     p->n_svd = base + want_svd <= budget ? want_svd : budget - base;
     p->fingerprint = cfg->fingerprint && base + p->n_svd + 1 <= budget;

@@ -38,6 +38,7 @@ typedef struct {
     int fingerprint;     /* append the fingerprint column */
     size_t max_features; /* cap on the output width (see pth_tpp_fit) */
     double outlier_std;  /* > 0: soft-clip every output column to mean -+ outlier_std * std */
+    int append_original; /* with quantile: append the original features (if they fit) */
 } pth_tpp_config;
 
 typedef struct {
