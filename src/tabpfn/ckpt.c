@@ -390,13 +390,5 @@ int pth_ckpt_load_buffer(const void *data, size_t len, const char *name, pth_ten
 
 int pth_ckpt_load(const char *path, pth_tensor_set *out, pth_error *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    memset(out, 0, sizeof *out);
-    int rc = pth_read_file(path, PTH_CKPT_MAX_FILE_BYTES, &buf, &len, err);
-    if (rc)
-        return rc;
-    rc = pth_ckpt_load_buffer(buf, len, path, out, err);
-    free(buf);
-    return rc;
+    return pth_load_path_with(path, pth_ckpt_load_buffer, out, err);
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pathos/io.h"
+
 uint16_t pth_le16(const unsigned char *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));
@@ -103,4 +105,17 @@ int pth_config_json_normalize(const char *text, size_t len, const char *what, ch
     *out = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return *out ? PTH_OK : pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory printing config", what);
+}
+
+int pth_load_path_with(const char *path, pth_buffer_loader load, pth_tensor_set *out, pth_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    int rc = pth_read_file(path, PTH_CKPT_MAX_FILE_BYTES, &buf, &len, err);
+    if (rc)
+        return rc;
+    rc = load(buf, len, path, out, err);
+    free(buf);
+    return rc;
 }

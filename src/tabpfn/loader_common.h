@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "pathos/error.h"
+#include "pathos/tensorset.h"
 
 /* Largest checkpoint file read into memory. */
 #define PTH_CKPT_MAX_FILE_BYTES ((size_t)1 << (sizeof(size_t) >= 8 ? 34 : 30))
@@ -36,5 +37,11 @@ uint64_t pth_le64(const unsigned char *p);
  * every loader yields the same config_json text for the same dict. *out is malloc'd.
  * `what` names the source in error messages. */
 int pth_config_json_normalize(const char *text, size_t len, const char *what, char **out, pth_error *err);
+
+/* Reads the file at path (bounded by PTH_CKPT_MAX_FILE_BYTES) and hands it to a buffer
+ * loader, with the path as the name in messages; out is empty on failure. */
+typedef int (*pth_buffer_loader)(const void *data, size_t len, const char *name, pth_tensor_set *out,
+                                 pth_error *err);
+int pth_load_path_with(const char *path, pth_buffer_loader load, pth_tensor_set *out, pth_error *err);
 
 #endif
