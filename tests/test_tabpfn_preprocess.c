@@ -293,8 +293,10 @@ static int valid_proba(const double *p, size_t n, int k)
     int ok = 1;
     for (size_t r = 0; r < n; r++) {
         double s = 0;
-        for (int c = 0; c < k; c++)
-            s += p[r * (size_t)k + (size_t)c], ok &= p[r * (size_t)k + (size_t)c] > 0 && p[r * (size_t)k + (size_t)c] < 1;
+        for (int c = 0; c < k; c++) {
+            double v = p[r * (size_t)k + (size_t)c];
+            s += v, ok &= v > 0 && v < 1;
+        }
         ok &= fabs(s - 1) < 1e-12;
     }
     return ok;
