@@ -13,8 +13,8 @@
  * many).  At most max_num_classes (10) classes and 2000 features.
  *
  * Per-member preprocessing (tabpfn_preprocess.h), after the reference v2 classifier configs:
- * preprocess=auto (default: even members quantile_uni_coarse + original + SVD, odd members
- * none), none (every member sees the raw features: the behaviour before these options),
+ * preprocess=auto (default: the first n/2 members quantile_uni_coarse + original + SVD, the
+ * next n/2 none, an odd last one quantile, as the reference assigns them), none (every member sees the raw features: the behaviour before these options),
  * quantile (every member quantile + original + SVD); svd=on|off; fingerprint=auto|on|off
  * (auto: on unless preprocess=none); max_features (2000): cap on a member's feature count;
  * outlier_removal_std (-1 = auto: 12 unless preprocess=none, then 0 = off);
@@ -81,11 +81,16 @@ typedef struct {
     pth_tpp pre[2];                           /* [0]: none config, [1]: quantile config */
 } tabpfn_state;
 
-/* Which preprocessing config member i uses: 0 none, 1 quantile (auto: the reference's
- * cycle over [quantile_uni_coarse, none], starting with the quantile one). */
+/* Which preprocessing config member i uses: 0 none, 1 quantile.  auto follows the
+ * reference's assignment over its list [quantile_uni_coarse, none]: _balance() repeats each
+ * config n_est / 2 times in list order ([q, q, none, none] for 4), and the leftover member
+ * of an odd count takes the first config (quantile). */
 static int member_kind(const tabpfn_state *s, int i)
 {
-    return s->prep == PREP_NONE ? 0 : s->prep == PREP_QUANTILE ? 1 : (i % 2 == 0);
+    if (s->prep != PREP_AUTO)
+        return s->prep == PREP_QUANTILE;
+    int half = s->n_est / 2;
+    return i < half || i >= 2 * half;
 }
 
 static int kind_used(const tabpfn_state *s, int kind)
