@@ -164,7 +164,45 @@ static void test_svd(void)
     }
     printf("svd 60x25: relative residual %.3g, orthonormality %.3g, smallest value %.3g\n", res, orth, s2[M - 1]);
     CHECK(dec && res < 1e-12 && orth < 1e-12 && s2[M - 1] < 1e-6 * s2[0]);
-    free(B), free(W);
+    /* Fewer rows than columns (12 x 30, the A A^T path): the same checks for the top 6. */
+    enum { R2 = 12, M2 = 30, K2 = 6 };
+    double *B2 = malloc(R2 * M2 * sizeof *B2), W2[M2 * K2], s3[K2];
+    for (int i = 0; i < R2 * M2; i++)
+        B2[i] = pth_rng_normal(&rng) * (1.0 + (double)(i % 7));
+    CHECK_OK(pth_tpp_svd_top(B2, R2, M2, K2, W2, s3, &err), &err);
+    double res2 = 0, orth2 = 0;
+    for (int c = 0; c < K2; c++) {
+        for (int i = 0; i < M2; i++) {
+            double g = 0;
+            for (int r = 0; r < R2; r++) {
+                double av = 0;
+                for (int j = 0; j < M2; j++)
+                    av += B2[r * M2 + j] * W2[j * K2 + c];
+                g += B2[r * M2 + i] * av;
+            }
+            res2 = fmax(res2, fabs(g - s3[c] * s3[c] * W2[i * K2 + c]) / (s3[0] * s3[0]));
+        }
+        for (int c2 = 0; c2 < K2; c2++) {
+            double dot = 0;
+            for (int i = 0; i < M2; i++)
+                dot += W2[i * K2 + c] * W2[i * K2 + c2];
+            orth2 = fmax(orth2, fabs(dot - (c == c2)));
+        }
+    }
+    printf("svd 12x30 (rows path): relative residual %.3g, orthonormality %.3g\n", res2, orth2);
+    CHECK(res2 < 1e-12 && orth2 < 1e-12 && s3[K2 - 1] > 0 && s3[K2 - 1] <= s3[0]);
+    /* The rows path agrees with the columns path: the 4 x 6 transpose case of the numpy matrix
+     * has the same singular values. */
+    double At[4 * 6], Vt[6 * 4], st4[4];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 4; j++)
+            At[j * 6 + i] = A[i * 4 + j];
+    CHECK_OK(pth_tpp_svd_top(At, 4, 6, 4, Vt, st4, &err), &err);
+    double dsv = 0;
+    for (int c = 0; c < 4; c++)
+        dsv = fmax(dsv, fabs(st4[c] - S[c]));
+    CHECK(dsv < 1e-10);
+    free(B), free(W), free(B2);
 }
 
 /* Fit on train rows only, width rules, fingerprints. */

@@ -241,33 +241,47 @@ int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, do
 {
     if (k > m)
         return pth_fail(err, PTH_ERR_INVALID, "tabpfn svd: %zu components of %zu columns", k, m);
-    double *G = calloc(m * m, sizeof *G), *lam = malloc(m * sizeof *lam), *wk = malloc(m * sizeof *wk);
-    size_t *order = malloc(m * sizeof *order);
-    if (!G || !lam || !wk || !order) {
-        free(G), free(lam), free(wk), free(order);
+    /* Fewer rows than columns: decompose A A^T (n x n) instead and map back, v = A^T u / |A^T u|. */
+    const int rows = n < m;
+    const size_t q = rows ? n : m;
+    double *G = calloc(q * q + 1, sizeof *G), *lam = malloc(q * sizeof *lam + 1), *wk = malloc(q * sizeof *wk + 1);
+    double *v = malloc(m * sizeof *v);
+    size_t *order = malloc(q * sizeof *order + 1);
+    if (!G || !lam || !wk || !order || !v) {
+        free(G), free(lam), free(wk), free(order), free(v);
         return pth_fail(err, PTH_ERR_NOMEM, "tabpfn svd: out of memory (%zu columns)", m);
     }
-    for (size_t r = 0; r < n; r++) {
-        const double *x = A + r * m;
-        for (size_t i = 0; i < m; i++) {
-            if (x[i] == 0.0)
-                continue;
-            for (size_t j = i; j < m; j++)
-                G[i * m + j] += x[i] * x[j];
+    if (rows) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i; j < n; j++) {
+                double acc = 0.0;
+                for (size_t c = 0; c < m; c++)
+                    acc += A[i * m + c] * A[j * m + c];
+                G[i * n + j] = acc;
+            }
+    } else {
+        for (size_t r = 0; r < n; r++) {
+            const double *x = A + r * m;
+            for (size_t i = 0; i < m; i++) {
+                if (x[i] == 0.0)
+                    continue;
+                for (size_t j = i; j < m; j++)
+                    G[i * m + j] += x[i] * x[j];
+            }
         }
     }
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < q; i++)
         for (size_t j = 0; j < i; j++)
-            G[i * m + j] = G[j * m + i];
-    if (sym_eigen(G, m, lam, wk)) {
-        free(G), free(lam), free(wk), free(order);
+            G[i * q + j] = G[j * q + i];
+    if (q > 0 && sym_eigen(G, q, lam, wk)) {
+        free(G), free(lam), free(wk), free(order), free(v);
         return pth_fail(err, PTH_ERR_INTERNAL, "tabpfn svd: the eigen-decomposition did not converge");
     }
-    double *E = G; /* eigenvectors in the columns */
+    const double *E = G; /* eigenvectors in the columns */
     /* Eigenvalues descending (stable on ties: lower index first). */
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < q; i++)
         order[i] = i;
-    for (size_t i = 1; i < m; i++) {
+    for (size_t i = 1; i < q; i++) {
         size_t o = order[i], j = i;
         while (j > 0 && lam[order[j - 1]] < lam[o]) {
             order[j] = order[j - 1];
@@ -276,17 +290,32 @@ int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, do
         order[j] = o;
     }
     for (size_t c = 0; c < k; c++) {
-        size_t e = order[c];
-        sv[c] = lam[e] > 0 ? sqrt(lam[e]) : 0.0;
+        size_t e = c < q ? order[c] : 0;
+        sv[c] = c < q && lam[e] > 0 ? sqrt(lam[e]) : 0.0;
+        if (!rows) {
+            for (size_t i = 0; i < m; i++)
+                v[i] = E[i * m + e];
+        } else {
+            double nrm = 0.0;
+            for (size_t i = 0; i < m; i++) {
+                double acc = 0.0;
+                for (size_t r = 0; c < q && sv[c] > 0 && r < n; r++)
+                    acc += A[r * m + i] * E[r * n + e];
+                v[i] = acc, nrm += acc * acc;
+            }
+            nrm = sqrt(nrm);
+            for (size_t i = 0; i < m; i++)
+                v[i] = nrm > 0 ? v[i] / nrm : 0.0;
+        }
         size_t arg = 0;
         for (size_t i = 1; i < m; i++)
-            if (fabs(E[i * m + e]) > fabs(E[arg * m + e]))
+            if (fabs(v[i]) > fabs(v[arg]))
                 arg = i;
-        double sgn = E[arg * m + e] < 0 ? -1.0 : 1.0;
+        double sgn = v[arg] < 0 ? -1.0 : 1.0;
         for (size_t i = 0; i < m; i++)
-            V[i * k + c] = sgn * E[i * m + e];
+            V[i * k + c] = sgn * v[i];
     }
-    free(G), free(lam), free(wk), free(order);
+    free(G), free(lam), free(wk), free(order), free(v);
     return PTH_OK;
 }
 

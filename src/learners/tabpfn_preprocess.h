@@ -29,7 +29,9 @@ double pth_tpp_quantile_apply(const double *q, size_t nq, double x);
 
 /* Top-k right singular vectors of A (n x m, row-major) from the eigen-decomposition (tred2/tql2)
  * of A^T A: V is m x k row-major (column j = component j), sv[j] the singular values in
- * decreasing order.  Sign: the largest-magnitude entry of each component is positive. */
+ * decreasing order.  Sign: the largest-magnitude entry of each component is positive.  With
+ * fewer rows than columns it decomposes A A^T instead (v = A^T u normalised); components
+ * beyond the rank are then arbitrary unit vectors or, beyond n, zero. */
 int pth_tpp_svd_top(const double *A, size_t n, size_t m, size_t k, double *V, double *sv, pth_error *err);
 
 typedef struct {
