@@ -141,8 +141,15 @@ static void test_newsemp_cli(const char *bin)
     CHECK(run("%s %s text eval --task newsemp --max-train 200 --json > newsemp.json", env, bin) == 0);
     const char *out = slurp("newsemp.json");
     CHECK(strstr(out, "\"empathy\":{\"pearson\":") != NULL && strstr(out, "\"interval_coverage\":") != NULL);
-    CHECK(run("%s %s text train --task newsemp -o n.bin 2>/dev/null", env, bin) == 2);
+    /* The saved regressor (tests/test_textreg.c covers it in depth): bad options exit 2, a
+     * small model trains and predicts {"empathy", "empathy_interval", ...}. */
+    CHECK(run("%s %s text train --task newsemp --alphas 0,x -o n.bin 2>/dev/null", env, bin) == 2);
     CHECK(!pth_test_file_exists(tmp("n.bin")));
+    CHECK(run("%s %s text train --task newsemp --max-train 200 --alphas 2 --inner-folds 3 -o n.bin 2>/dev/null", env,
+              bin) == 0);
+    write_file("ne.jsonl", "{\"text\":\"So sad to read about those families.\"}\n");
+    CHECK(run("%s text predict -m n.bin -i %s > ne_out.jsonl", bin, tmp("ne.jsonl")) == 0);
+    CHECK(strstr(slurp("ne_out.jsonl"), "{\"empathy\":") == slurp("ne_out.jsonl"));
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 #include "pathos/text.h"
 #include "pathos/textclf.h"
 #include "pathos/textemo.h"
+#include "pathos/textreg.h"
 
 #define MAX_LINE ((size_t)64 << 20) /* longest JSONL line / CSV record accepted */
 #define MAX_DIALOGUE 10000          /* turns buffered for one dialogue */
@@ -26,6 +27,9 @@ typedef struct {
     int threads, json, context, causal, no_context;
     uint64_t seed;
     uint64_t max_train;
+    int inner_folds;        /* NewsEmp train */
+    const char *alphas;     /* NewsEmp train: comma-separated ridge grid */
+    double level;           /* NewsEmp train: interval level */
 } task_opts;
 
 static const char *default_data(const char *task, char *buf, size_t n)
@@ -44,6 +48,8 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
     o->threads = 1;
     o->seed = 1;
     o->context = -1;
+    o->inner_folds = 5;
+    o->level = 0.9;
     const pth_arg_spec specs[] = {
         {"task", 't', PTH_ARG_STR, &o->task, "TASK", "newsemp | goemotions | meld (required)"},
         {"data", 'd', PTH_ARG_STR, &o->data, "DIR",
@@ -55,6 +61,9 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
         {"causal", 0, PTH_ARG_FLAG, &o->causal, NULL, "MELD: use earlier turns only"},
         {"max-train", 0, PTH_ARG_U64, &o->max_train, "N", "use only the first N training rows"},
         {"json", 0, PTH_ARG_FLAG, &o->json, NULL, "print results as JSON"},
+        {"inner-folds", 0, PTH_ARG_INT, &o->inner_folds, "K", "NewsEmp train: inner CV folds for tuning and intervals (default 5)"},
+        {"alphas", 0, PTH_ARG_STR, &o->alphas, "LIST", "NewsEmp train: ridge alphas, comma-separated (default 0.25..16)"},
+        {"level", 0, PTH_ARG_DOUBLE, &o->level, "P", "NewsEmp train: prediction-interval level (default 0.9)"},
         {"output", 'o', PTH_ARG_STR, &o->out, "FILE", "model file to write (train)"},
     };
     pth_arg_parser p = {cmd, usage, descr, specs, sizeof specs / sizeof specs[0] - (need_out ? 0 : 1), 0, 0};
@@ -285,22 +294,107 @@ static int cmd_eval(int argc, char **argv)
 
 /* ------------------------------------------------------------------ train */
 
+/* Lexicons next to the dataset: shared layout (DATA/../vader) or the repository's
+ * (DATA/../lexicons/vader). */
+static void find_lexicons(const char *data, char *vader, char *afinn, size_t n, const char **vp, const char **ap)
+{
+    *vp = *ap = NULL;
+    const char *sub[2] = {"", "lexicons/"};
+    for (int k = 0; k < 2 && !*vp; k++) {
+        snprintf(vader, n, "%s/../%svader/vader_lexicon.txt", data, sub[k]);
+        if (file_exists(vader))
+            *vp = vader;
+    }
+    for (int k = 0; k < 2 && !*ap; k++) {
+        snprintf(afinn, n, "%s/../%safinn/AFINN-en-165.txt", data, sub[k]);
+        if (file_exists(afinn)) {
+            snprintf(afinn, n, "%s/../%safinn", data, sub[k]);
+            *ap = afinn;
+        }
+    }
+}
+
+static int parse_alphas(const char *s, double *a, size_t max, size_t *n)
+{
+    *n = 0;
+    while (*s) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || !(v > 0) || !isfinite(v) || *n == max)
+            return -1;
+        a[(*n)++] = v;
+        s = end;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return *n ? 0 : -1;
+}
+
+static int train_newsemp(const task_opts *o, const char *data)
+{
+    char path[4096], vader[4096], afinn[4096], alt[4096];
+    snprintf(path, sizeof path, "%s/messages.csv", data);
+    /* Without --data and $PATHOS_DATA_DIR, fall back to the bundled data/newsemp. */
+    if (!o->data && !file_exists(path) && file_exists("data/newsemp/messages.csv")) {
+        snprintf(alt, sizeof alt, "data/newsemp");
+        data = alt;
+        snprintf(path, sizeof path, "%s/messages.csv", data);
+    }
+    double alphas[64];
+    size_t na = 0;
+    if (o->alphas && parse_alphas(o->alphas, alphas, 64, &na)) {
+        fprintf(stderr, "pathos text train: --alphas must be up to 64 positive numbers, comma-separated\n");
+        return 2;
+    }
+    if (o->inner_folds < 2 || o->inner_folds > 100 || !(o->level > 0 && o->level < 1)) {
+        fprintf(stderr, "pathos text train: --inner-folds must be 2..100 and --level in (0, 1)\n");
+        return 2;
+    }
+    pth_newsemp d;
+    pth_error err = {0};
+    if (pth_newsemp_load(path, (size_t)o->max_train, &d, &err))
+        return pth_cli_fail("text train", &err);
+    pth_newsemp_options opt;
+    pth_newsemp_options_default(&opt);
+    opt.grouped = 1;
+    opt.seed = (uint32_t)o->seed;
+    opt.inner_folds = (size_t)o->inner_folds;
+    opt.folds = 2; /* only the minimum-size check */
+    opt.miscoverage = 1.0 - o->level;
+    if (na) {
+        opt.alphas = alphas;
+        opt.n_alphas = na;
+    }
+    find_lexicons(data, vader, afinn, sizeof vader, &opt.vader_path, &opt.afinn_dir);
+    pth_textreg *m = pth_textreg_train(&d, &opt, &err);
+    pth_newsemp_free(&d);
+    if (!m || pth_textreg_save(m, o->out, &err)) {
+        pth_textreg_free(m);
+        return pth_cli_fail("text train", &err);
+    }
+    fprintf(stderr, "pathos text train: wrote %s (NewsEmp regressor, %zu essays, %g%% intervals%s)\n", o->out,
+            pth_textreg_ntrain(m), 100 * pth_textreg_level(m), opt.vader_path ? ", lexicons" : "");
+    pth_textreg_free(m);
+    return 0;
+}
+
 static int cmd_train(int argc, char **argv)
 {
     task_opts o;
-    int rc = parse_task_opts("text train", "pathos text train --task goemotions|meld -o model.bin [options]",
+    int rc = parse_task_opts("text train", "pathos text train --task newsemp|goemotions|meld -o model.bin [options]",
                              "Trains a text emotion classifier on the task's train split (GoEmotions: thresholds "
-                             "and ensemble weight tuned on dev) and writes it for 'pathos text predict'.",
+                             "and ensemble weight tuned on dev), or the NewsEmp empathy/distress regressor with "
+                             "conformal prediction intervals on all essays (hyper-parameters by inner writer-grouped "
+                             "CV), and writes it for 'pathos text predict'.",
                              1, argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (!strcmp(o.task, "newsemp")) {
-        fprintf(stderr, "pathos text train: saving NewsEmp regression models is not supported yet; use "
-                        "'pathos text eval --task newsemp'\n");
-        return 2;
-    }
     char buf[4096];
     const char *data = o.data ? o.data : default_data(o.task, buf, sizeof buf);
+    if (!strcmp(o.task, "newsemp"))
+        return train_newsemp(&o, data);
     pth_error err = {0};
     pth_textclf *m;
     if (!strcmp(o.task, "goemotions")) {
@@ -327,6 +421,7 @@ typedef enum { FMT_CSV, FMT_TSV, FMT_JSONL } in_format;
 
 typedef struct {
     const pth_textclf *m;
+    const pth_textreg *reg; /* NewsEmp regressor instead of m */
     FILE *out;
     int flush_each; /* interactive / pipe input: emit every record at once */
     int use_dialogues;
@@ -368,11 +463,39 @@ static void free_state(pred_state *s)
     free(s->text), free(s->speaker), free(s->id), free(s->dialogue), free(s->P), free(s->dec);
 }
 
+static int flush_regression(pred_state *s, pth_error *err)
+{
+    pth_textreg_pred *p = malloc(s->n * sizeof *p);
+    if (!p)
+        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+    int rc = pth_textreg_predict(s->reg, s->n, (const char *const *)s->text, p, err);
+    for (size_t i = 0; i < s->n && !rc; i++) {
+        FILE *fp = s->out;
+        fputc('{', fp);
+        if (s->id[i]) {
+            fputs("\"id\":", fp);
+            json_string(fp, s->id[i]);
+            fputc(',', fp);
+        }
+        fprintf(fp, "\"empathy\":%.4f,\"empathy_interval\":[%.4f,%.4f],\"distress\":%.4f,\"distress_interval\":[%.4f,%.4f]}\n",
+                p[i].value[0], p[i].lo[0], p[i].hi[0], p[i].value[1], p[i].lo[1], p[i].hi[1]);
+    }
+    free(p);
+    if (rc)
+        return rc;
+    free_buffered(s);
+    if (s->flush_each)
+        fflush(s->out);
+    return ferror(s->out) ? pth_fail(err, PTH_ERR_IO, "write error on the output") : 0;
+}
+
 /* Scores the buffered records and writes one JSON line each. */
 static int flush_records(pred_state *s, pth_error *err)
 {
     if (s->n == 0)
         return 0;
+    if (s->reg)
+        return flush_regression(s, err);
     size_t L = pth_textclf_nlabels(s->m);
     double *P = realloc(s->P, s->n * L * sizeof(double));
     unsigned char *dec = realloc(s->dec, L);
@@ -585,7 +708,7 @@ static int parse_predict_opts(int argc, char **argv, pred_opts *o)
     o->input = "-";
     o->out = "-";
     const pth_arg_spec specs[] = {
-        {"model", 'm', PTH_ARG_STR, &o->model, "FILE", "classifier written by 'pathos text train' (required)"},
+        {"model", 'm', PTH_ARG_STR, &o->model, "FILE", "classifier or NewsEmp regressor written by 'pathos text train' (required)"},
         {"input", 'i', PTH_ARG_STR, &o->input, "FILE", "input file, '-' = stdin (default)"},
         {"format", 'f', PTH_ARG_STR, &o->format, "FMT", "csv | tsv | jsonl (default: from the file name, else jsonl)"},
         {"text-col", 0, PTH_ARG_STR, &o->text_col, "NAME", "column / JSON field with the text (default 'text')"},
@@ -599,7 +722,8 @@ static int parse_predict_opts(int argc, char **argv, pred_opts *o)
     pth_arg_parser p = {"text predict", "pathos text predict --model model.bin [--input FILE|-] [options]",
                         "Scores texts with a saved classifier, streaming: reads CSV/TSV/JSONL record by record and "
                         "writes one JSON line per record ({\"id\", \"scores\": {label: probability}, \"labels\": "
-                        "[...]}) in bounded memory, so it can run inside xargs, GNU parallel or Hadoop streaming. "
+                        "[...]}; a NewsEmp regressor writes {\"id\", \"empathy\", \"empathy_interval\": [lo, hi], \"distress\", "
+                        "\"distress_interval\"}) in bounded memory, so it can run inside xargs, GNU parallel or Hadoop streaming. "
                         "With a conversation model (MELD with context) and --dialogue-col, each dialogue is "
                         "buffered and scored with its context.",
                         specs, sizeof specs / sizeof specs[0], 0, 0};
@@ -635,21 +759,28 @@ static int cmd_predict(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     pth_error err = {0};
-    pth_textclf *m = pth_textclf_load(o.model, &err);
-    if (!m)
+    pth_textclf *m = NULL;
+    pth_textreg *reg = NULL;
+    if (pth_textreg_is_file(o.model))
+        reg = pth_textreg_load(o.model, &err);
+    else
+        m = pth_textclf_load(o.model, &err);
+    if (!m && !reg)
         return pth_cli_fail("text predict", &err);
     pth_outfile of;
     if (pth_outfile_open(&of, o.out, &err)) {
         pth_textclf_free(m);
+        pth_textreg_free(reg);
         return pth_cli_fail("text predict", &err);
     }
     pred_state s;
     memset(&s, 0, sizeof s);
     s.m = m;
+    s.reg = reg;
     s.out = of.fp;
     s.flush_each = !strcmp(o.input, "-");
     /* Dialogues are buffered only when the model has a context level to use them. */
-    s.use_dialogues = o.dialogue_col != NULL && pth_textclf_context(m, NULL) > 0;
+    s.use_dialogues = m && o.dialogue_col != NULL && pth_textclf_context(m, NULL) > 0;
     if (!strcmp(o.format, "jsonl"))
         rc = predict_jsonl(&o, &s, &err);
     else
@@ -658,6 +789,7 @@ static int cmd_predict(int argc, char **argv)
         rc = flush_records(&s, &err);
     free_state(&s);
     pth_textclf_free(m);
+    pth_textreg_free(reg);
     if (rc) {
         pth_outfile_abort(&of);
         return pth_cli_fail("text predict", &err);
@@ -673,7 +805,7 @@ static void text_usage(FILE *fp)
 {
     fprintf(fp, "usage: pathos text <eval|train|predict> [options]\n\n"
                 "  eval     train and evaluate a task (newsemp, goemotions, meld)\n"
-                "  train    train a GoEmotions or MELD classifier and save it\n"
+                "  train    train a GoEmotions or MELD classifier, or the NewsEmp regressor, and save it\n"
                 "  predict  score CSV/TSV/JSONL texts with a saved classifier (streaming JSONL out)\n\n"
                 "Run 'pathos text <subcommand> --help' for its options.\n");
 }

@@ -8,6 +8,7 @@
 
 #include "pathos/newsemp.h"
 #include "pathos/table.h"
+#include "newsemp_internal.h"
 
 /* NULL copies as "" (strdup would crash on it). */
 static char *str_or_empty_dup(const char *s) { return strdup(s ? s : ""); }
@@ -17,7 +18,7 @@ extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, i
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b,
                     const int *ldb, int *info);
 
-#define NDENSE (2 * PTH_LEX_NFEAT + PTH_DOCSTAT_NFEAT)
+#define NDENSE PTH_NEWSEMP_NDENSE
 #define NT 2
 
 /* ---------------------------------------------------------------------------------- */
@@ -217,17 +218,18 @@ void pth_newsemp_options_default(pth_newsemp_options *o)
     pth_hash_options_default(&o->hash);
 }
 
-static int load_lexicons(const pth_newsemp_options *o, pth_lexicon **vader, pth_lexicon **afinn, pth_error *err)
+int pth_newsemp_load_lexicons(const char *vader_path, const char *afinn_dir, pth_lexicon **vader, pth_lexicon **afinn,
+                              pth_error *err)
 {
     *vader = *afinn = NULL;
     int rc = PTH_OK;
-    if (o->vader_path)
-        rc = pth_lexicon_load(vader, o->vader_path, PTH_LEX_VADER, NULL, err);
-    if (!rc && o->afinn_dir) {
+    if (vader_path)
+        rc = pth_lexicon_load(vader, vader_path, PTH_LEX_VADER, NULL, err);
+    if (!rc && afinn_dir) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/AFINN-en-165.txt", o->afinn_dir);
+        snprintf(path, sizeof path, "%s/AFINN-en-165.txt", afinn_dir);
         rc = pth_lexicon_load(afinn, path, PTH_LEX_AFINN, NULL, err);
-        snprintf(path, sizeof path, "%s/AFINN-emoticon-8.txt", o->afinn_dir);
+        snprintf(path, sizeof path, "%s/AFINN-emoticon-8.txt", afinn_dir);
         if (!rc)
             rc = pth_lexicon_load(afinn, path, PTH_LEX_AFINN, NULL, err);
     }
@@ -235,16 +237,17 @@ static int load_lexicons(const pth_newsemp_options *o, pth_lexicon **vader, pth_
 }
 
 /* Dense block (n x NDENSE): VADER features, AFINN features, document statistics. */
-static int dense_features(const pth_newsemp *d, const pth_lexicon *vader, const pth_lexicon *afinn, double *D)
+int pth_newsemp_dense_features(const char *const *texts, size_t n, const pth_lexicon *vader, const pth_lexicon *afinn,
+                               double *D)
 {
     int failed = 0;
 #pragma omp parallel
     {
         pth_tokens t = {0};
 #pragma omp for schedule(dynamic, 16)
-        for (long long i = 0; i < (long long)d->n; i++) {
+        for (long long i = 0; i < (long long)n; i++) {
             double *row = D + (size_t)i * NDENSE;
-            const char *s = d->essay[i];
+            const char *s = texts[i];
             if (pth_tokenize(s, strlen(s), NULL, &t, NULL) != PTH_OK) {
 #pragma omp atomic write
                 failed = 1;
@@ -326,9 +329,20 @@ static int gram_blocks(const pth_csr *X, size_t split, double *Kw, double *Kc)
 }
 
 /* Kd = Z Z^T / NDENSE with Z the dense block standardised by training-row statistics. */
-static void dense_kernel(const double *D, size_t N, const size_t *tr, size_t m, double *Kd)
+void pth_newsemp_dense_z(const double *row, const double *mean, const double *sd, double *z)
 {
-    double mean[NDENSE] = {0}, sd[NDENSE] = {0};
+    for (int f = 0; f < NDENSE; f++) {
+        double v = sd[f] > 1e-12 ? (row[f] - mean[f]) / sd[f] : 0.0;
+        /* Clip extreme z-scores so one odd essay cannot dominate the kernel. */
+        z[f] = v > 5 ? 5 : (v < -5 ? -5 : v);
+    }
+}
+
+/* mean/sd (NDENSE each) receive the training-row statistics. */
+static void dense_kernel(const double *D, size_t N, const size_t *tr, size_t m, double *Kd, double *mean, double *sd)
+{
+    memset(mean, 0, NDENSE * sizeof *mean);
+    memset(sd, 0, NDENSE * sizeof *sd);
     for (size_t a = 0; a < m; a++)
         for (int f = 0; f < NDENSE; f++)
             mean[f] += D[tr[a] * NDENSE + (size_t)f];
@@ -347,11 +361,7 @@ static void dense_kernel(const double *D, size_t N, const size_t *tr, size_t m, 
         return;
     }
     for (size_t i = 0; i < N; i++)
-        for (int f = 0; f < NDENSE; f++) {
-            double v = sd[f] > 1e-12 ? (D[i * NDENSE + (size_t)f] - mean[f]) / sd[f] : 0.0;
-            /* Clip extreme z-scores so one odd essay cannot dominate the kernel. */
-            Z[i * NDENSE + (size_t)f] = v > 5 ? 5 : (v < -5 ? -5 : v);
-        }
+        pth_newsemp_dense_z(D + i * NDENSE, mean, sd, Z + i * NDENSE);
 #pragma omp parallel for schedule(dynamic, 16)
     for (long long ii = 0; ii < (long long)N; ii++) {
         size_t i = (size_t)ii;
@@ -371,6 +381,10 @@ static void dense_kernel(const double *D, size_t N, const size_t *tr, size_t m, 
 typedef struct {
     double *A, *r, *B;
     size_t cap;
+    /* When cap_a is set, a single-target fit stores its dual weights (m) there and its
+     * intercept ybar - sum_j a_j rowmean_j in *cap_b (the fitted function is
+     * f(x) = cap_b + sum_j a_j K(x_j, x)); both are then cleared. */
+    double *cap_a, *cap_b;
 } kr_work;
 
 static void kr_work_free(kr_work *w)
@@ -378,7 +392,8 @@ static void kr_work_free(kr_work *w)
     free(w->A);
     free(w->r);
     free(w->B);
-    memset(w, 0, sizeof *w);
+    w->A = w->r = w->B = NULL;
+    w->cap = 0;
 }
 
 /* Fits on rows tr[0..m) of the N x N kernel K and predicts rows te[0..q).
@@ -441,6 +456,12 @@ static int kr_fit_predict(const double *K, size_t N, const size_t *tr, size_t m,
         double c = 0;
         for (size_t j = 0; j < m; j++)
             c += a[j] * w->r[j];
+        if (w->cap_a && T == 1) {
+            memcpy(w->cap_a, a, m * sizeof *a);
+            *w->cap_b = ybar[t] - c;
+            w->cap_a = NULL;
+            w->cap_b = NULL;
+        }
         for (size_t v = 0; v < q; v++) {
             const double *Kv = K + te[v] * N;
             double s = 0;
@@ -603,19 +624,26 @@ static int fold_work_alloc(fold_work *w, size_t m, size_t q, size_t ncombo)
     w->pv = malloc(NT * m * sizeof *w->pv);
     w->oof = calloc(ncombo * NT * m, sizeof *w->oof);
     w->Ytr = malloc(2 * m * sizeof *w->Ytr);
-    w->ptest = malloc(2 * q * sizeof *w->ptest);
+    w->ptest = malloc(2 * (q + 1) * sizeof *w->ptest);
     w->score = malloc(m * sizeof *w->score);
     w->sig = malloc(m * sizeof *w->sig);
     w->res = malloc(m * sizeof *w->res);
     w->best_oof = malloc(NT * m * sizeof *w->best_oof);
-    w->base_te = malloc(NT * q * sizeof *w->base_te);
+    w->base_te = malloc(NT * (q + 1) * sizeof *w->base_te);
     w->stk_oof = malloc(NT * m * sizeof *w->stk_oof);
-    w->stk_te = malloc(NT * q * sizeof *w->stk_te);
+    w->stk_te = malloc(NT * (q + 1) * sizeof *w->stk_te);
     return (w->ifold && w->itr && w->iva && w->pva && w->Yi && w->pv && w->oof && w->Ytr && w->ptest && w->score &&
             w->sig && w->res && w->best_oof && w->base_te && w->stk_oof && w->stk_te)
                ? 0
                : -1;
 }
+
+/* What run_fold hands back when fitting a final model. */
+typedef struct {
+    size_t combo[NT];
+    double *a_base[NT], b_base[NT], *a_sig[NT], b_sig[NT];
+    double beta[NT][3], qn[NT], qc[NT], floor_s[NT];
+} fit_capture;
 
 /* Inner CV over the (dense weight, alpha) grid; both targets share each factorisation. */
 static int inner_grid(cv_ctx *c, const size_t *tr, size_t m, fold_work *w)
@@ -668,7 +696,7 @@ static void select_combo(const cv_ctx *c, const size_t *tr, size_t m, const fold
 
 /* Normalised and constant-width cross-conformal intervals for target t around stk_te. */
 static int intervals(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, fold_work *w, size_t t,
-                     double alpha, double *lo, double *hi, double *lo_c, double *hi_c)
+                     double alpha, double *lo, double *hi, double *lo_c, double *hi_c, fit_capture *cap)
 {
     const pth_newsemp *d = c->d;
     size_t K = c->o->inner_folds;
@@ -699,6 +727,13 @@ static int intervals(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, si
         w->score[a] = w->res[a] / w->sig[a];
     double qn = pth_conformal_quantile(w->score, m, c->o->miscoverage);
     double qc = pth_conformal_quantile(w->res, m, c->o->miscoverage);
+    if (cap) {
+        cap->qn[t] = qn;
+        cap->qc[t] = qc;
+        cap->floor_s[t] = floor_s;
+        c->kw.cap_a = cap->a_sig[t];
+        c->kw.cap_b = &cap->b_sig[t];
+    }
     if (kr_fit_predict(c->K, c->N, tr, m, te, q, w->res, 1, alpha, w->ptest, &c->kw) != 0)
         return -1;
     for (size_t v = 0; v < q; v++) {
@@ -715,7 +750,7 @@ static int intervals(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, si
 /* One outer fold: tune, fit, stack the two targets, predict, build intervals.  Writes
  * pred/lo/hi/lo_c/hi_c for the test rows in te order. */
 static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, int outer, double *pred,
-                    double *lo, double *hi, double *lo_c, double *hi_c, double *chosen)
+                    double *lo, double *hi, double *lo_c, double *hi_c, double *chosen, fit_capture *cap)
 {
     const pth_newsemp *d = c->d;
     const pth_newsemp_options *o = c->o;
@@ -736,6 +771,11 @@ static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, siz
         combine_kernel(c, bw[t]);
         for (size_t a = 0; a < m; a++)
             w.Ytr[a] = target_value(d, t, tr[a]);
+        if (cap) {
+            cap->combo[t] = bw[t];
+            c->kw.cap_a = cap->a_base[t];
+            c->kw.cap_b = &cap->b_base[t];
+        }
         rc = kr_fit_predict(c->K, c->N, tr, m, te, q, w.Ytr, 1, c->alphas[ba[t]], w.base_te + t * q, &c->kw);
     }
     /* Multi-task stacking: each target is re-predicted from both targets' out-of-fold
@@ -747,6 +787,8 @@ static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, siz
                 w.Ytr[a] = target_value(d, t, tr[a]);
             stack_fit(w.best_oof, w.best_oof + m, w.Ytr, m, beta);
         }
+        if (cap)
+            memcpy(cap->beta[t], beta, sizeof beta);
         for (size_t a = 0; a < m; a++)
             w.stk_oof[t * m + a] = beta[0] + beta[1] * w.best_oof[a] + beta[2] * w.best_oof[m + a];
         for (size_t v = 0; v < q; v++)
@@ -754,7 +796,7 @@ static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, siz
     }
     for (size_t t = 0; t < NT && !rc; t++) {
         combine_kernel(c, bw[t]);
-        rc = intervals(c, tr, m, te, q, &w, t, c->alphas[ba[t]], lo, hi, lo_c, hi_c);
+        rc = intervals(c, tr, m, te, q, &w, t, c->alphas[ba[t]], lo, hi, lo_c, hi_c, cap);
         for (size_t v = 0; v < q; v++)
             pred[v * NT + t] = w.stk_te[t * q + v];
     }
@@ -764,7 +806,7 @@ static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, siz
 
 /* TF-IDF fitted on the training rows, applied to all rows; then the block kernels. */
 static int fold_kernels(cv_ctx *c, const pth_csr *counts, const pth_hash_options *ho, const size_t *tr, size_t m,
-                        const double *D, pth_error *err)
+                        const double *D, pth_tfidf *keep_tf, pth_csr *keep_X, double *mean, double *sd, pth_error *err)
 {
     pth_csr Xtr, Xall;
     size_t bs[3];
@@ -788,12 +830,21 @@ static int fold_kernels(cv_ctx *c, const pth_csr *counts, const pth_hash_options
     free(all);
     if (!rc)
         rc = pth_tfidf_transform(&tf, &Xall, err);
-    pth_tfidf_free(&tf);
+    if (keep_tf && !rc)
+        *keep_tf = tf;
+    else
+        pth_tfidf_free(&tf);
     if (!rc && gram_blocks(&Xall, ho->word_bits ? bs[1] : 0, c->Kw, c->Kc) != 0)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing the kernel");
-    pth_csr_free(&Xall);
+    if (keep_X && !rc)
+        *keep_X = Xall;
+    else
+        pth_csr_free(&Xall);
+    if (keep_tf && rc)
+        pth_tfidf_free(keep_tf);
+    double mbuf[NDENSE], sbuf[NDENSE];
     if (!rc)
-        dense_kernel(D, c->N, tr, m, c->Kd);
+        dense_kernel(D, c->N, tr, m, c->Kd, mean ? mean : mbuf, sd ? sd : sbuf);
     return rc;
 }
 
@@ -872,6 +923,29 @@ static int check_options(const pth_newsemp *d, const pth_newsemp_options *o, pth
     return PTH_OK;
 }
 
+static int ctx_init(cv_ctx *c, const pth_newsemp *d, const pth_newsemp_options *o, pth_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->o = o;
+    c->N = d->n;
+    c->alphas = o->alphas ? o->alphas : DEFAULT_ALPHAS;
+    c->na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
+    const double *dws = o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W;
+    size_t ndw = o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W;
+    const double *wws = o->word_weights ? o->word_weights : DEFAULT_WORD_W;
+    size_t nww = o->word_weights ? o->n_word_weights : sizeof DEFAULT_WORD_W / sizeof *DEFAULT_WORD_W;
+    if (c->na == 0 || ndw == 0 || nww == 0 || ndw * nww > 256)
+        return pth_fail(err, PTH_ERR_INVALID, "empty or too large grid (%zu alphas, %zu x %zu kernel weights)", c->na,
+                        nww, ndw);
+    for (size_t a = 0; a < nww; a++)
+        for (size_t b = 0; b < ndw; b++) {
+            c->cww[c->nw] = wws[a];
+            c->cwd[c->nw++] = dws[b];
+        }
+    return PTH_OK;
+}
+
 int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_result *r, pth_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -881,24 +955,9 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
     double t0 = now_s();
     size_t N = d->n;
     cv_ctx c;
-    memset(&c, 0, sizeof c);
-    c.d = d;
-    c.o = o;
-    c.N = N;
-    c.alphas = o->alphas ? o->alphas : DEFAULT_ALPHAS;
-    c.na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
-    const double *dws = o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W;
-    size_t ndw = o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W;
-    const double *wws = o->word_weights ? o->word_weights : DEFAULT_WORD_W;
-    size_t nww = o->word_weights ? o->n_word_weights : sizeof DEFAULT_WORD_W / sizeof *DEFAULT_WORD_W;
-    if (c.na == 0 || ndw == 0 || nww == 0 || ndw * nww > 256)
-        return pth_fail(err, PTH_ERR_INVALID, "empty or too large grid (%zu alphas, %zu x %zu kernel weights)", c.na,
-                        nww, ndw);
-    for (size_t a = 0; a < nww; a++)
-        for (size_t b = 0; b < ndw; b++) {
-            c.cww[c.nw] = wws[a];
-            c.cwd[c.nw++] = dws[b];
-        }
+    rc = ctx_init(&c, d, o, err);
+    if (rc)
+        return rc;
     pth_lexicon *vader = NULL, *afinn = NULL;
     pth_csr counts = {0};
     double *D = malloc(N * NDENSE * sizeof *D), *lo_c = malloc(N * NT * sizeof *lo_c);
@@ -919,7 +978,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         !c.Kw || !c.Kc || !c.Kd || !c.K)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory for %zu essays", N);
     if (!rc)
-        rc = load_lexicons(o, &vader, &afinn, err);
+        rc = pth_newsemp_load_lexicons(o->vader_path, o->afinn_dir, &vader, &afinn, err);
     if (!rc)
         rc = pth_csr_init(&counts, pth_hash_ncols(&o->hash), err);
     if (!rc) {
@@ -927,7 +986,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         rc = pth_text_hash_corpus(&o->hash, NULL, (const char *const *)d->essay, N, &counts, err);
         r->featurize_docs_per_s = (double)N / fmax(now_s() - tf0, 1e-9);
     }
-    if (!rc && dense_features(d, vader, afinn, D) != 0)
+    if (!rc && pth_newsemp_dense_features((const char *const *)d->essay, N, vader, afinn, D) != 0)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
     if (!rc)
         pth_newsemp_folds(d, o->grouped, o->folds, o->seed, r->fold);
@@ -942,8 +1001,8 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         if (q == 0)
             continue;
         double *fp = scratch, *fl = fp + q * NT, *fh = fl + q * NT, *flc = fh + q * NT, *fhc = flc + q * NT;
-        rc = fold_kernels(&c, &counts, &o->hash, tr, m, D, err);
-        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 3) != 0)
+        rc = fold_kernels(&c, &counts, &o->hash, tr, m, D, NULL, NULL, NULL, NULL, err);
+        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 3, NULL) != 0)
             rc = pth_fail(err, PTH_ERR_INTERNAL, "fold %zu: kernel ridge failed (out of memory or not positive definite)",
                           f);
         for (size_t v = 0; v < q && !rc; v++)
@@ -976,5 +1035,143 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
     r->seconds = now_s() - t0;
     if (rc)
         pth_newsemp_result_free(r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Final model on all rows (for pathos/textreg.h)                                      */
+
+void pth_newsemp_fit_free(pth_newsemp_fit *m)
+{
+    if (!m)
+        return;
+    pth_tfidf_free(&m->tfidf);
+    free(m->cols);
+    for (int k = 0; k < 4; k++)
+        free(m->w[k]);
+    memset(m, 0, sizeof *m);
+}
+
+/* Primal weights of the kernel-ridge function with dual weights a over the rows of X (TF-IDF,
+ * word block below `split`) and Z (standardised dense rows): word columns ww X^T a, char
+ * columns X^T a, dense wd Z^T a / NDENSE (the kernels of gram_blocks and dense_kernel). */
+static void primal(const pth_csr *X, size_t split, const double *Z, const double *a, double ww, double wd,
+                   const uint32_t *pos, double *w, double *dw)
+{
+    for (size_t j = 0; j < X->nrows; j++)
+        for (size_t k = X->indptr[j]; k < X->indptr[j + 1]; k++) {
+            uint32_t col = X->indices[k];
+            w[pos[col]] += (col < split ? ww : 1.0) * a[j] * (double)X->data[k];
+        }
+    for (size_t j = 0; j < X->nrows; j++)
+        for (int f = 0; f < NDENSE; f++)
+            dw[f] += wd * a[j] * Z[j * NDENSE + (size_t)f] / NDENSE;
+}
+
+int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_fit *m, pth_error *err)
+{
+    memset(m, 0, sizeof *m);
+    int rc = check_options(d, o, err);
+    if (rc)
+        return rc;
+    cv_ctx c;
+    rc = ctx_init(&c, d, o, err);
+    if (rc)
+        return rc;
+    size_t N = d->n, ncols = pth_hash_ncols(&o->hash);
+    m->hash = o->hash;
+    m->miscoverage = o->miscoverage;
+    m->n_train = N;
+    pth_lexicon *vader = NULL, *afinn = NULL;
+    pth_csr counts = {0}, X = {0};
+    fit_capture cap;
+    memset(&cap, 0, sizeof cap);
+    double *D = malloc(N * NDENSE * sizeof *D), *Z = malloc(N * NDENSE * sizeof *Z);
+    double *abuf = calloc(4 * N, sizeof *abuf), *pred = malloc(5 * NT * sizeof *pred);
+    double chosen[NT * 3];
+    size_t *all = malloc(N * sizeof *all);
+    uint32_t *pos = malloc(ncols * sizeof *pos);
+    c.Kw = malloc(N * N * sizeof *c.Kw);
+    c.Kc = malloc(N * N * sizeof *c.Kc);
+    c.Kd = malloc(N * N * sizeof *c.Kd);
+    c.K = malloc(N * N * sizeof *c.K);
+    if (!D || !Z || !abuf || !pred || !all || !pos || !c.Kw || !c.Kc || !c.Kd || !c.K)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory for %zu essays", N);
+    for (size_t i = 0; i < N && !rc; i++)
+        all[i] = i;
+    for (size_t t = 0; t < NT && abuf; t++) {
+        cap.a_base[t] = abuf + t * N;
+        cap.a_sig[t] = abuf + (NT + t) * N;
+    }
+    if (!rc)
+        rc = pth_newsemp_load_lexicons(o->vader_path, o->afinn_dir, &vader, &afinn, err);
+    if (!rc)
+        rc = pth_csr_init(&counts, ncols, err);
+    if (!rc)
+        rc = pth_text_hash_corpus(&o->hash, NULL, (const char *const *)d->essay, N, &counts, err);
+    if (!rc && pth_newsemp_dense_features((const char *const *)d->essay, N, vader, afinn, D) != 0)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
+    pth_lexicon_free(vader);
+    pth_lexicon_free(afinn);
+    if (!rc)
+        rc = fold_kernels(&c, &counts, &o->hash, all, N, D, &m->tfidf, &X, m->mean, m->sd, err);
+    pth_csr_free(&counts);
+    /* The inner folds use the seed of outer fold 0. */
+    if (!rc && run_fold(&c, all, N, NULL, 0, 0, pred, pred + NT, pred + 2 * NT, pred + 3 * NT, pred + 4 * NT, chosen,
+                        &cap) != 0)
+        rc = pth_fail(err, PTH_ERR_INTERNAL, "kernel ridge failed (out of memory or not positive definite)");
+    kr_work_free(&c.kw);
+    free(c.Kw);
+    free(c.Kc);
+    free(c.Kd);
+    free(c.K);
+    if (!rc) {
+        for (size_t i = 0; i < N; i++)
+            pth_newsemp_dense_z(D + i * NDENSE, m->mean, m->sd, Z + i * NDENSE);
+        /* Support = the columns that occur in training (every other weight is zero). */
+        memset(pos, 0xff, ncols * sizeof *pos);
+        for (size_t k = 0; k < X.indptr[N]; k++)
+            pos[X.indices[k]] = 0;
+        for (size_t col = 0; col < ncols; col++)
+            m->nnz += pos[col] == 0;
+        m->cols = malloc((m->nnz + 1) * sizeof *m->cols);
+        for (int k = 0; k < 4; k++)
+            m->w[k] = calloc(m->nnz + 1, sizeof *m->w[k]);
+        if (!m->cols || !m->w[0] || !m->w[1] || !m->w[2] || !m->w[3])
+            rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        size_t s = 0;
+        for (size_t col = 0; col < ncols; col++)
+            if (pos[col] == 0) {
+                m->cols[s] = (uint32_t)col;
+                pos[col] = (uint32_t)s++;
+            }
+        size_t bs[3];
+        pth_hash_blocks(&o->hash, bs);
+        size_t split = o->hash.word_bits ? bs[1] : 0;
+        for (size_t t = 0; t < NT; t++) {
+            double ww = c.cww[cap.combo[t]], wd = c.cwd[cap.combo[t]];
+            primal(&X, split, Z, cap.a_base[t], ww, wd, pos, m->w[t], m->dw[t]);
+            primal(&X, split, Z, cap.a_sig[t], ww, wd, pos, m->w[NT + t], m->dw[NT + t]);
+            m->b[t] = cap.b_base[t];
+            m->b[NT + t] = cap.b_sig[t];
+            memcpy(m->beta[t], cap.beta[t], sizeof cap.beta[t]);
+            m->qn[t] = cap.qn[t];
+            m->floor_s[t] = cap.floor_s[t];
+            m->alpha[t] = chosen[t * 3];
+            m->dense_w[t] = chosen[t * 3 + 1];
+            m->word_w[t] = chosen[t * 3 + 2];
+        }
+    }
+    pth_csr_free(&X);
+    free(D);
+    free(Z);
+    free(abuf);
+    free(pred);
+    free(all);
+    free(pos);
+    if (rc)
+        pth_newsemp_fit_free(m);
     return rc;
 }

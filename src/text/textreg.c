@@ -1,0 +1,368 @@
+/* Saved NewsEmp regressor (see pathos/textreg.h); the fitting lives in newsemp.c.
+ *
+ * Layout (little-endian, pathos/blob.h primitives):
+ *   u32 "PTXR", u32 version (1),
+ *   hash options: u32 word_bits word_min word_max char_bits char_min char_max seed,
+ *                 i32 negation, i32 alternate_sign,
+ *   str vader_path ("" = none), str afinn_dir ("" = none),
+ *   u64 n_train, f64 miscoverage,
+ *   tfidf (pth_tfidf_save),
+ *   f64s mean (NDENSE), f64s sd (NDENSE),
+ *   bytes cols (nnz x u32 little-endian, ascending, < columns),
+ *   4 x { f64s w (nnz), f64s dw (NDENSE), f64 b }     models: base emp, base dis, sigma emp, sigma dis
+ *   2 x { f64 beta0 beta1 beta2, f64 qn, f64 floor, f64 alpha, f64 word_w, f64 dense_w }
+ *   u32 end marker "RXTP". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "newsemp_internal.h"
+#include "pathos/io.h"
+#include "pathos/textreg.h"
+
+#define TXR_MAGIC 0x52585450u /* "PTXR" */
+#define TXR_END 0x50545852u   /* "RXTP" */
+#define TXR_VERSION 1u
+#define ND PTH_NEWSEMP_NDENSE
+
+struct pth_textreg {
+    pth_newsemp_fit f;
+    char *vader_path, *afinn_dir; /* NULL: none */
+    pth_lexicon *vader, *afinn;
+    uint32_t *pos; /* column -> support position, UINT32_MAX when absent */
+};
+
+void pth_textreg_free(pth_textreg *m)
+{
+    if (!m)
+        return;
+    pth_newsemp_fit_free(&m->f);
+    free(m->vader_path);
+    free(m->afinn_dir);
+    pth_lexicon_free(m->vader);
+    pth_lexicon_free(m->afinn);
+    free(m->pos);
+    free(m);
+}
+
+static char *dup_opt(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+/* Lexicons and the column lookup, shared by train and load. */
+static int finish(pth_textreg *m, pth_error *err)
+{
+    int rc = pth_newsemp_load_lexicons(m->vader_path, m->afinn_dir, &m->vader, &m->afinn, err);
+    if (rc)
+        return rc;
+    size_t ncols = pth_hash_ncols(&m->f.hash);
+    m->pos = malloc(ncols * sizeof *m->pos);
+    if (!m->pos)
+        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+    memset(m->pos, 0xff, ncols * sizeof *m->pos);
+    for (size_t s = 0; s < m->f.nnz; s++)
+        m->pos[m->f.cols[s]] = (uint32_t)s;
+    return PTH_OK;
+}
+
+pth_textreg *pth_textreg_train(const pth_newsemp *d, const pth_newsemp_options *o, pth_error *err)
+{
+    pth_textreg *m = calloc(1, sizeof *m);
+    if (!m) {
+        pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    m->vader_path = dup_opt(o->vader_path);
+    m->afinn_dir = dup_opt(o->afinn_dir);
+    int rc = ((o->vader_path && *o->vader_path && !m->vader_path) || (o->afinn_dir && *o->afinn_dir && !m->afinn_dir))
+                 ? pth_fail(err, PTH_ERR_NOMEM, "out of memory")
+                 : PTH_OK;
+    if (!rc)
+        rc = pth_newsemp_fit_all(d, o, &m->f, err);
+    if (!rc)
+        rc = finish(m, err);
+    if (rc) {
+        pth_textreg_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+double pth_textreg_level(const pth_textreg *m) { return 1.0 - m->f.miscoverage; }
+size_t pth_textreg_ntrain(const pth_textreg *m) { return m->f.n_train; }
+
+void pth_textreg_hyper(const pth_textreg *m, int t, double *alpha, double *word_w, double *dense_w)
+{
+    size_t k = t == 1 ? 1 : 0;
+    if (alpha)
+        *alpha = m->f.alpha[k];
+    if (word_w)
+        *word_w = m->f.word_w[k];
+    if (dense_w)
+        *dense_w = m->f.dense_w[k];
+}
+
+static double clip17(double v)
+{
+    return v < 1.0 ? 1.0 : (v > 7.0 ? 7.0 : v);
+}
+
+int pth_textreg_predict(const pth_textreg *m, size_t n, const char *const *texts, pth_textreg_pred *out,
+                        pth_error *err)
+{
+    if (n == 0)
+        return PTH_OK;
+    const pth_newsemp_fit *f = &m->f;
+    pth_csr X = {0};
+    double *D = malloc(n * ND * sizeof *D);
+    if (!D)
+        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+    int rc = pth_csr_init(&X, pth_hash_ncols(&f->hash), err);
+    if (!rc)
+        rc = pth_text_hash_corpus(&f->hash, NULL, texts, n, &X, err);
+    if (!rc)
+        rc = pth_tfidf_transform(&f->tfidf, &X, err);
+    if (!rc && pth_newsemp_dense_features(texts, n, m->vader, m->afinn, D) != 0)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
+    for (size_t i = 0; i < n && !rc; i++) {
+        double z[ND], s[4];
+        pth_newsemp_dense_z(D + i * ND, f->mean, f->sd, z);
+        for (int k = 0; k < 4; k++) {
+            double v = f->b[k];
+            for (size_t j = X.indptr[i]; j < X.indptr[i + 1]; j++) {
+                uint32_t p = m->pos[X.indices[j]];
+                if (p != UINT32_MAX)
+                    v += f->w[k][p] * (double)X.data[j];
+            }
+            for (int q = 0; q < ND; q++)
+                v += f->dw[k][q] * z[q];
+            s[k] = v;
+        }
+        for (int t = 0; t < 2; t++) {
+            double yhat = f->beta[t][0] + f->beta[t][1] * s[0] + f->beta[t][2] * s[1];
+            double sig = s[2 + t] > f->floor_s[t] ? s[2 + t] : f->floor_s[t];
+            double v = clip17(yhat);
+            out[i].value[t] = v;
+            /* As in pth_newsemp_cv, clipped to the rating scale; the clipped point is kept inside. */
+            out[i].lo[t] = fmin(v, clip17(yhat - f->qn[t] * sig));
+            out[i].hi[t] = fmax(v, clip17(yhat + f->qn[t] * sig));
+        }
+    }
+    pth_csr_free(&X);
+    free(D);
+    return rc;
+}
+
+static void save_hash(pth_blob_writer *w, const pth_hash_options *h)
+{
+    pth_blob_u32(w, h->word_bits);
+    pth_blob_u32(w, h->word_min);
+    pth_blob_u32(w, h->word_max);
+    pth_blob_u32(w, h->char_bits);
+    pth_blob_u32(w, h->char_min);
+    pth_blob_u32(w, h->char_max);
+    pth_blob_u32(w, h->seed);
+    pth_blob_i32(w, h->negation);
+    pth_blob_i32(w, h->alternate_sign);
+}
+
+int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err)
+{
+    const pth_newsemp_fit *f = &m->f;
+    pth_blob_writer w = {0};
+    pth_blob_u32(&w, TXR_MAGIC);
+    pth_blob_u32(&w, TXR_VERSION);
+    save_hash(&w, &f->hash);
+    pth_blob_str(&w, m->vader_path ? m->vader_path : "");
+    pth_blob_str(&w, m->afinn_dir ? m->afinn_dir : "");
+    pth_blob_u64(&w, f->n_train);
+    pth_blob_f64(&w, f->miscoverage);
+    pth_tfidf_save(&f->tfidf, &w);
+    pth_blob_f64s(&w, f->mean, ND);
+    pth_blob_f64s(&w, f->sd, ND);
+    unsigned char *cb = malloc(4 * f->nnz + 1);
+    if (!cb)
+        w.failed = 1;
+    for (size_t s = 0; cb && s < f->nnz; s++)
+        for (int b = 0; b < 4; b++)
+            cb[4 * s + (size_t)b] = (unsigned char)(f->cols[s] >> (8 * b));
+    pth_blob_bytes(&w, cb, cb ? 4 * f->nnz : 0);
+    free(cb);
+    for (int k = 0; k < 4; k++) {
+        pth_blob_f64s(&w, f->w[k], f->nnz);
+        pth_blob_f64s(&w, f->dw[k], ND);
+        pth_blob_f64(&w, f->b[k]);
+    }
+    for (int t = 0; t < 2; t++) {
+        for (int j = 0; j < 3; j++)
+            pth_blob_f64(&w, f->beta[t][j]);
+        pth_blob_f64(&w, f->qn[t]);
+        pth_blob_f64(&w, f->floor_s[t]);
+        pth_blob_f64(&w, f->alpha[t]);
+        pth_blob_f64(&w, f->word_w[t]);
+        pth_blob_f64(&w, f->dense_w[t]);
+    }
+    pth_blob_u32(&w, TXR_END);
+    if (w.failed) {
+        pth_blob_writer_free(&w);
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory serialising the model", path);
+    }
+    pth_outfile out;
+    int rc = pth_outfile_open(&out, path, err);
+    if (!rc && fwrite(w.data, 1, w.len, out.fp) != w.len) {
+        pth_outfile_abort(&out);
+        rc = pth_fail(err, PTH_ERR_IO, "%s: write failed", path);
+    } else if (!rc)
+        rc = pth_outfile_commit(&out, err);
+    pth_blob_writer_free(&w);
+    return rc;
+}
+
+int pth_textreg_is_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    unsigned char b[4] = {0};
+    size_t got = fread(b, 1, 4, fp);
+    fclose(fp);
+    return got == 4 && ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24) == TXR_MAGIC;
+}
+
+static void load_hash(pth_blob_reader *r, pth_hash_options *h)
+{
+    h->word_bits = pth_blob_read_u32(r);
+    h->word_min = pth_blob_read_u32(r);
+    h->word_max = pth_blob_read_u32(r);
+    h->char_bits = pth_blob_read_u32(r);
+    h->char_min = pth_blob_read_u32(r);
+    h->char_max = pth_blob_read_u32(r);
+    h->seed = pth_blob_read_u32(r);
+    h->negation = pth_blob_read_i32(r);
+    h->alternate_sign = pth_blob_read_i32(r);
+    if (pth_blob_reader_ok(r) &&
+        (h->word_bits > 24 || h->char_bits > 24 || (h->word_bits == 0 && h->char_bits == 0) || h->word_min < 1 ||
+         h->word_max < h->word_min || h->word_max > 8 || h->char_min < 1 || h->char_max < h->char_min ||
+         h->char_max > 16 || h->negation < 0 || h->negation > 2))
+        pth_blob_reader_fail(r, "invalid hashing options in the model");
+}
+
+static int finite_all(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+pth_textreg *pth_textreg_load(const char *path, pth_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (pth_read_file(path, (size_t)1 << 33, &buf, &len, err))
+        return NULL;
+    pth_textreg *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(buf);
+        pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    pth_newsemp_fit *f = &m->f;
+    pth_blob_reader r;
+    pth_blob_reader_init(&r, buf, len, path);
+    int rc = PTH_OK, have_tfidf = 0;
+    if (pth_blob_read_u32(&r) != TXR_MAGIC)
+        pth_blob_reader_fail(&r, "not a pathos NewsEmp regressor (bad magic)");
+    uint32_t ver = pth_blob_read_u32(&r);
+    if (pth_blob_reader_ok(&r) && ver != TXR_VERSION)
+        pth_blob_reader_fail(&r, "unsupported NewsEmp regressor version %u (this build reads %u)", ver, TXR_VERSION);
+    if (pth_blob_reader_ok(&r))
+        load_hash(&r, &f->hash);
+    char *vp = pth_blob_read_str(&r, 4095), *ad = pth_blob_read_str(&r, 4095);
+    m->vader_path = dup_opt(vp);
+    m->afinn_dir = dup_opt(ad);
+    free(vp);
+    free(ad);
+    f->n_train = (size_t)pth_blob_read_u64(&r);
+    f->miscoverage = pth_blob_read_f64(&r);
+    if (pth_blob_reader_ok(&r) && !(f->miscoverage > 0 && f->miscoverage < 1))
+        pth_blob_reader_fail(&r, "miscoverage %g out of range", f->miscoverage);
+    size_t ncols = pth_blob_reader_ok(&r) ? pth_hash_ncols(&f->hash) : 0;
+    if (pth_blob_reader_ok(&r)) {
+        rc = pth_tfidf_load(&f->tfidf, &r, err);
+        have_tfidf = rc == 0;
+        if (!rc && f->tfidf.ncols != ncols)
+            pth_blob_reader_fail(&r, "TF-IDF has %zu columns, the hashing options %zu", f->tfidf.ncols, ncols);
+    }
+    double *mean = NULL, *sd = NULL;
+    if (!rc) {
+        mean = pth_blob_read_f64s(&r, ND);
+        sd = pth_blob_read_f64s(&r, ND);
+    }
+    if (mean && sd) {
+        memcpy(f->mean, mean, sizeof f->mean);
+        memcpy(f->sd, sd, sizeof f->sd);
+    }
+    free(mean);
+    free(sd);
+    size_t cbytes = 0;
+    const unsigned char *cb = !rc ? pth_blob_read_bytes(&r, (size_t)4 << 24, &cbytes) : NULL;
+    if (!rc && pth_blob_reader_ok(&r)) {
+        if (cbytes % 4 || cbytes / 4 > ncols)
+            pth_blob_reader_fail(&r, "bad column list (%zu bytes)", cbytes);
+        else {
+            f->nnz = cbytes / 4;
+            f->cols = malloc((f->nnz + 1) * sizeof *f->cols);
+            if (!f->cols)
+                pth_blob_reader_fail(&r, "out of memory");
+            for (size_t s = 0; f->cols && s < f->nnz; s++) {
+                const unsigned char *p = cb + 4 * s;
+                f->cols[s] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+                if (f->cols[s] >= ncols || (s > 0 && f->cols[s] <= f->cols[s - 1])) {
+                    pth_blob_reader_fail(&r, "column list not ascending or out of range");
+                    break;
+                }
+            }
+        }
+    }
+    for (int k = 0; k < 4 && !rc && pth_blob_reader_ok(&r); k++) {
+        f->w[k] = pth_blob_read_f64s(&r, f->nnz);
+        double *dw = pth_blob_read_f64s(&r, ND);
+        if (dw)
+            memcpy(f->dw[k], dw, sizeof f->dw[k]);
+        free(dw);
+        f->b[k] = pth_blob_read_f64(&r);
+        if (pth_blob_reader_ok(&r) && !(finite_all(f->w[k], f->nnz) && finite_all(f->dw[k], ND) && isfinite(f->b[k])))
+            pth_blob_reader_fail(&r, "non-finite weights");
+    }
+    for (int t = 0; t < 2 && !rc; t++) {
+        for (int j = 0; j < 3; j++)
+            f->beta[t][j] = pth_blob_read_f64(&r);
+        f->qn[t] = pth_blob_read_f64(&r);
+        f->floor_s[t] = pth_blob_read_f64(&r);
+        f->alpha[t] = pth_blob_read_f64(&r);
+        f->word_w[t] = pth_blob_read_f64(&r);
+        f->dense_w[t] = pth_blob_read_f64(&r);
+        if (pth_blob_reader_ok(&r) && !(finite_all(f->beta[t], 3) && f->qn[t] >= 0 &&
+                                         f->floor_s[t] > 0 && isfinite(f->floor_s[t])))
+            pth_blob_reader_fail(&r, "invalid stacking or interval parameters");
+    }
+    if (!rc && pth_blob_read_u32(&r) != TXR_END)
+        pth_blob_reader_fail(&r, "missing end marker (truncated or corrupt file)");
+    if (!rc && pth_blob_reader_ok(&r) && r.pos != r.len)
+        pth_blob_reader_fail(&r, "%zu trailing bytes", r.len - r.pos);
+    if (!rc && !pth_blob_reader_ok(&r))
+        rc = pth_blob_reader_status(&r, err);
+    free(buf);
+    if (!rc)
+        rc = finish(m, err);
+    if (rc) {
+        if (!have_tfidf)
+            memset(&f->tfidf, 0, sizeof f->tfidf);
+        pth_textreg_free(m);
+        return NULL;
+    }
+    return m;
+}
