@@ -2,7 +2,11 @@
  * NewsEmp essays, predict the other 30%, check accuracy and the 90% conformal intervals,
  * save/load round trip, corrupt files, and the `pathos text train/predict` CLI.
  *
- * Numbers measured with this test's settings are in the comments at the assertions. */
+ * Measured with this test's settings (1,270 training / 590 held-out essays, no writer on both
+ * sides, grid alpha {1, 4}, 2^18 + 2^18 buckets, lexicons):
+ *   empathy  r 0.334, 90% interval coverage 0.892, mean width 5.13
+ *   distress r 0.346, coverage 0.881, mean width 5.09
+ * The assertions leave a margin (r > 0.3, coverage 0.82..0.97). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +201,6 @@ int main(void)
         pth_textreg_hyper(m, t, &alpha, &ww, &dw);
         fprintf(stderr, "%s: n_test %zu  r %.3f  coverage %.3f  mean width %.3f  (alpha %g)\n",
                 t == 0 ? "empathy" : "distress", te.n, r, c, width / (double)te.n, alpha);
-        /* Measured: see the report in the commit message / docs. */
         CHECK(r > 0.3);
         CHECK(c >= 0.82 && c <= 0.97);
         CHECK(inside);
