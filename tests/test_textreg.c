@@ -99,6 +99,66 @@ static void test_corrupt(const char *model_path)
     free(b);
 }
 
+/* A tiny model (no lexicons, 2^8 buckets) with single bytes corrupted all over: every load
+ * fails with an error or yields a model whose predictions obey the contract. */
+static void test_mutations(const pth_newsemp *d)
+{
+    pth_newsemp small = *d;
+    small.n = 80;
+    pth_newsemp_options o;
+    pth_newsemp_options_default(&o);
+    o.grouped = 1;
+    o.inner_folds = 3;
+    o.hash.word_bits = 8;
+    o.hash.char_bits = 8;
+    static const double alphas[1] = {2}, dense_w[1] = {0.3}, word_w[1] = {1};
+    o.alphas = alphas;
+    o.n_alphas = 1;
+    o.dense_weights = dense_w;
+    o.n_dense_weights = 1;
+    o.word_weights = word_w;
+    o.n_word_weights = 1;
+    pth_error err = {0};
+    pth_textreg *m = pth_textreg_train(&small, &o, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    char path[2048], bad[2048];
+    snprintf(path, sizeof path, "%s/tiny.bin", pth_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/tiny_bad.bin", pth_test_tmpdir());
+    CHECK_OK(pth_textreg_save(m, path, &err), &err);
+    pth_textreg_free(m);
+    size_t n = 0;
+    unsigned char *b = read_all(path, &n);
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    const char *texts[2] = {"I am so sorry for them.", ""};
+    size_t loaded = 0, bad_pred = 0;
+    for (size_t at = 0; at < n; at += 1 + n / 400) {
+        unsigned char old = b[at];
+        b[at] = (unsigned char)(old ^ (0x5a + at % 7));
+        write_bytes(bad, b, n);
+        b[at] = old;
+        pth_textreg *q = pth_textreg_load(bad, &err);
+        if (!q) {
+            bad_pred += err.code != PTH_ERR_FORMAT && err.code != PTH_ERR_IO && err.code != PTH_ERR_NOMEM;
+            continue;
+        }
+        loaded++;
+        pth_textreg_pred p[2];
+        if (pth_textreg_predict(q, 2, texts, p, &err) == PTH_OK)
+            for (int i = 0; i < 2; i++)
+                for (int t = 0; t < 2; t++)
+                    bad_pred += !(p[i].lo[t] <= p[i].value[t] && p[i].value[t] <= p[i].hi[t] && p[i].lo[t] >= 1 &&
+                                  p[i].hi[t] <= 7);
+        pth_textreg_free(q);
+    }
+    CHECK(bad_pred == 0);
+    fprintf(stderr, "mutations: %zu bytes, %zu of the corrupted files still load (weight bytes)\n", n, loaded);
+    free(b);
+}
+
 static void test_cli(void)
 {
     const char *bin = pth_test_bin(), *dir = pth_test_tmpdir();
@@ -224,6 +284,7 @@ int main(void)
     free(fold);
     free_view(&tr);
     free_view(&te);
+    test_mutations(&d);
     pth_newsemp_free(&d);
     test_cli();
     return pth_test_finish();

@@ -143,6 +143,10 @@ int pth_textreg_predict(const pth_textreg *m, size_t n, const char *const *texts
         for (int t = 0; t < 2; t++) {
             double yhat = f->beta[t][0] + f->beta[t][1] * s[0] + f->beta[t][2] * s[1];
             double sig = s[2 + t] > f->floor_s[t] ? s[2 + t] : f->floor_s[t];
+            if (isnan(yhat) || isnan(yhat - f->qn[t] * sig) || isnan(yhat + f->qn[t] * sig)) {
+                rc = pth_fail(err, PTH_ERR_INVALID, "text %zu: prediction is not a number (corrupt model?)", i);
+                break;
+            }
             double v = clip17(yhat);
             out[i].value[t] = v;
             /* As in pth_newsemp_cv, clipped to the rating scale; the clipped point is kept inside. */
