@@ -29,6 +29,9 @@ void pth_blob_f32s(pth_blob_writer *w, const float *v, size_t n);  /* u64 count,
 void pth_blob_str(pth_blob_writer *w, const char *s);              /* u32 length, then bytes */
 void pth_blob_bytes(pth_blob_writer *w, const void *p, size_t n);  /* u64 length, then bytes */
 void pth_blob_writer_free(pth_blob_writer *w);
+/* Writes the serialised bytes to path atomically (pth_write_file_atomic) and frees w; a
+ * latched allocation failure becomes an error naming `what` (e.g. "a fastText model"). */
+int pth_blob_write_file(pth_blob_writer *w, const char *path, const char *what, pth_error *err);
 
 typedef struct {
     const unsigned char *data;

@@ -26,6 +26,9 @@ int pth_outfile_commit(pth_outfile *out, pth_error *err);
 /* Discards the temporary file. Safe to call on a committed or zeroed pth_outfile. */
 void pth_outfile_abort(pth_outfile *out);
 
+/* Writes len bytes to path atomically (temp file + rename; "-" = stdout). */
+int pth_write_file_atomic(const char *path, const void *data, size_t len, pth_error *err);
+
 /* Reads a whole file into a NUL-terminated malloc'd buffer; fails beyond max_bytes. */
 int pth_read_file(const char *path, size_t max_bytes, char **buf, size_t *len, pth_error *err);
 

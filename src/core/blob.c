@@ -1,5 +1,7 @@
 #include "pathos/blob.h"
 
+#include "pathos/io.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,14 @@ void pth_blob_writer_free(pth_blob_writer *w)
 {
     free(w->data);
     memset(w, 0, sizeof *w);
+}
+
+int pth_blob_write_file(pth_blob_writer *w, const char *path, const char *what, pth_error *err)
+{
+    int rc = w->failed ? pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory serialising %s", path, what)
+                       : pth_write_file_atomic(path, w->data, w->len, err);
+    pth_blob_writer_free(w);
+    return rc;
 }
 
 /* ---- reader ---- */

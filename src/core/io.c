@@ -83,6 +83,19 @@ void pth_outfile_abort(pth_outfile *out)
     memset(out, 0, sizeof *out);
 }
 
+int pth_write_file_atomic(const char *path, const void *data, size_t len, pth_error *err)
+{
+    pth_outfile out;
+    int rc = pth_outfile_open(&out, path, err);
+    if (rc)
+        return rc;
+    if (fwrite(data, 1, len, out.fp) != len) {
+        pth_outfile_abort(&out);
+        return pth_fail(err, PTH_ERR_IO, "%s: write error", path && strcmp(path, "-") ? path : "<stdout>");
+    }
+    return pth_outfile_commit(&out, err);
+}
+
 int pth_read_file(const char *path, size_t max_bytes, char **buf, size_t *len, pth_error *err)
 {
     *buf = NULL;

@@ -100,16 +100,7 @@ int pth_model_save(const pth_model *m, const char *path, pth_error *err)
     int rc = pth_model_save_buffer(m, &data, &len, err);
     if (rc)
         return rc;
-    pth_outfile out;
-    rc = pth_outfile_open(&out, path, err);
-    if (!rc) {
-        if (fwrite(data, 1, len, out.fp) != len) {
-            pth_outfile_abort(&out);
-            rc = pth_fail(err, PTH_ERR_IO, "%s: write error", path ? path : "<stdout>");
-        } else {
-            rc = pth_outfile_commit(&out, err);
-        }
-    }
+    rc = pth_write_file_atomic(path, data, len, err);
     free(data);
     return rc;
 }

@@ -942,19 +942,7 @@ int pth_ft_save(const pth_fasttext *m, const char *path, pth_error *err)
 {
     pth_blob_writer w = {0};
     pth_ft_write(m, &w);
-    if (w.failed) {
-        pth_blob_writer_free(&w);
-        return pth_fail(err, PTH_ERR_NOMEM, "fasttext: out of memory serialising the model");
-    }
-    pth_outfile out;
-    int rc = pth_outfile_open(&out, path, err);
-    if (!rc && fwrite(w.data, 1, w.len, out.fp) != w.len) {
-        pth_outfile_abort(&out);
-        rc = pth_fail(err, PTH_ERR_IO, "%s: write failed", path);
-    } else if (!rc)
-        rc = pth_outfile_commit(&out, err);
-    pth_blob_writer_free(&w);
-    return rc;
+    return pth_blob_write_file(&w, path, "a fastText model", err);
 }
 
 pth_fasttext *pth_ft_load(const char *path, pth_error *err)

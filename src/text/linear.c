@@ -642,22 +642,7 @@ int pth_linear_save_file(const pth_linear *m, const char *path, pth_error *err)
 {
     pth_blob_writer w = {0};
     pth_linear_save(m, &w);
-    if (w.failed) {
-        pth_blob_writer_free(&w);
-        return pth_fail(err, PTH_ERR_NOMEM, "out of memory serialising a linear model");
-    }
-    pth_outfile out;
-    int rc = pth_outfile_open(&out, path, err);
-    if (!rc) {
-        if (fwrite(w.data, 1, w.len, out.fp) != w.len) {
-            pth_outfile_abort(&out);
-            rc = pth_fail(err, PTH_ERR_IO, "%s: write failed", path);
-        } else {
-            rc = pth_outfile_commit(&out, err);
-        }
-    }
-    pth_blob_writer_free(&w);
-    return rc;
+    return pth_blob_write_file(&w, path, "a linear model", err);
 }
 
 int pth_linear_load_file(pth_linear *m, const char *path, pth_error *err)

@@ -401,19 +401,7 @@ int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
         pth_blob_f64s(&w, m->l2->sd, m->l2->nf);
         pth_blob_f64s(&w, m->l2->W, m->l2->K * (m->l2->nf + 1));
     }
-    if (w.failed) {
-        pth_blob_writer_free(&w);
-        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory serialising the model", path);
-    }
-    pth_outfile out;
-    int rc = pth_outfile_open(&out, path, err);
-    if (!rc && fwrite(w.data, 1, w.len, out.fp) != w.len) {
-        pth_outfile_abort(&out);
-        rc = pth_fail(err, PTH_ERR_IO, "%s: write failed", path);
-    } else if (!rc)
-        rc = pth_outfile_commit(&out, err);
-    pth_blob_writer_free(&w);
-    return rc;
+    return pth_blob_write_file(&w, path, "the model", err);
 }
 
 static int read_l2(pth_blob_reader *r, pth_textclf *m)

@@ -209,19 +209,7 @@ int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err)
         pth_blob_f64(&w, f->dense_w[t]);
     }
     pth_blob_u32(&w, TXR_END);
-    if (w.failed) {
-        pth_blob_writer_free(&w);
-        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory serialising the model", path);
-    }
-    pth_outfile out;
-    int rc = pth_outfile_open(&out, path, err);
-    if (!rc && fwrite(w.data, 1, w.len, out.fp) != w.len) {
-        pth_outfile_abort(&out);
-        rc = pth_fail(err, PTH_ERR_IO, "%s: write failed", path);
-    } else if (!rc)
-        rc = pth_outfile_commit(&out, err);
-    pth_blob_writer_free(&w);
-    return rc;
+    return pth_blob_write_file(&w, path, "the model", err);
 }
 
 int pth_textreg_is_file(const char *path)
