@@ -13,6 +13,7 @@
 # and CPU time are both reported: on a shared machine the CPU-time ratio is the steadier one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bench/deps.sh
 BUILD=${1:-build-bench}
 MB=${2:-200}
 PY=/usr/bin/python3

@@ -14,9 +14,7 @@ export OMP_WAIT_POLICY=PASSIVE
 THREADS=$(nproc)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-if ! $PY -c "import sklearn, xgboost, pandas" 2>/dev/null; then
-  apt-get install -y -q python3-sklearn python3-xgboost python3-pandas >/dev/null
-fi
+bench/deps.sh
 [ -x "$BUILD/pathos" ] || { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null; cmake --build "$BUILD" -j"$THREADS" >/dev/null; }
 P="$BUILD/pathos"
 now() { date +%s.%N; }

@@ -10,6 +10,7 @@
 # for meaningful times (the script uses `nice` so that it does not starve others).
 set -eu
 cd "$(dirname "$0")/.."
+bench/deps.sh
 BUILD=${1:-build}
 DATA=$(cd "${2:-../shared/data}" && pwd)
 PATHOS=$BUILD/pathos
