@@ -141,6 +141,10 @@ int pth_csr_select_rows(const pth_csr *X, const size_t *rows, size_t m, pth_csr 
  * appended instead: pth_csr_hstack(A, NULL, D, dcols, out). */
 int pth_csr_hstack(const pth_csr *A, const pth_csr *B, const double *D, size_t dcols, pth_csr *out, pth_error *err);
 /* y = X v (y: nrows); y = X^T u (y: ncols, overwritten). */
+/* Numbers the columns that occur in X: map[j] = 0.. in column order for columns with at
+ * least one stored entry, -1 for the others (map has X->ncols entries).  Returns how many
+ * occur.  Learners on hashed features work in this compact space. */
+size_t pth_csr_active_columns(const pth_csr *X, int32_t *map);
 void pth_csr_matvec(const pth_csr *X, const double *v, double *y);
 void pth_csr_tmatvec(const pth_csr *X, const double *u, double *y);
 

@@ -26,16 +26,6 @@ void pth_cli_print_learners(FILE *fp)
         fprintf(fp, "  %-10s %s\n", pth_learner_name(i), pth_learner_description(i));
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static int select_names(const char *command, const char *list, const char *tabpfn_model, pth_cli_learners *out)
 {
     if (!list || !strcmp(list, "all")) {
@@ -47,7 +37,7 @@ static int select_names(const char *command, const char *list, const char *tabpf
             /* TabPFN needs a checkpoint file; without one "all" means the self-contained learners. */
             if (!strcmp(nm, "tabpfn") && !tabpfn_model)
                 continue;
-            out->names[out->n++] = dup_n(nm, strlen(nm));
+            out->names[out->n++] = strdup(nm);
         }
         return 0;
     }
@@ -92,8 +82,8 @@ static int add_param(const char *command, const char *spec, pth_cli_learners *ou
     }
     if (out->n_store + 2 > cap)
         return 2;
-    char *k = dup_n(key, (size_t)(eq - key));
-    char *v = dup_n(eq + 1, strlen(eq + 1));
+    char *k = strndup(key, (size_t)(eq - key));
+    char *v = strndup(eq + 1, strlen(eq + 1));
     out->param_store[out->n_store++] = k;
     out->param_store[out->n_store++] = v;
     if (!k || !v)

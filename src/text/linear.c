@@ -37,14 +37,7 @@ static int compact_build(const pth_csr *X, compact_csr *c, pth_error *err)
         compact_free(c);
         return pth_fail(err, PTH_ERR_NOMEM, "out of memory compacting %zu columns", X->ncols);
     }
-    for (size_t j = 0; j < X->ncols; j++)
-        map[j] = -1;
-    for (size_t k = 0; k < nnz; k++)
-        map[X->indices[k]] = 0;
-    size_t dact = 0;
-    for (size_t j = 0; j < X->ncols; j++)
-        if (map[j] == 0)
-            map[j] = (int32_t)dact++;
+    size_t dact = pth_csr_active_columns(X, map);
     c->active = malloc((dact ? dact : 1) * sizeof *c->active);
     if (!c->active) {
         free(map);

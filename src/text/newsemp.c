@@ -277,14 +277,7 @@ static int gram_blocks(const pth_csr *X, size_t split, double *Kw, double *Kc)
         free(rsplit);
         return -1;
     }
-    for (size_t j = 0; j < X->ncols; j++)
-        map[j] = -1;
-    for (size_t k = 0; k < nnz; k++)
-        map[X->indices[k]] = 0;
-    size_t dact = 0;
-    for (size_t j = 0; j < X->ncols; j++)
-        if (map[j] == 0)
-            map[j] = (int32_t)dact++;
+    size_t dact = pth_csr_active_columns(X, map);
     for (size_t k = 0; k < nnz; k++)
         cidx[k] = (uint32_t)map[X->indices[k]];
     for (size_t i = 0; i < N; i++) {

@@ -148,6 +148,20 @@ int pth_csr_hstack(const pth_csr *A, const pth_csr *B, const double *D, size_t d
     return PTH_OK;
 }
 
+size_t pth_csr_active_columns(const pth_csr *X, int32_t *map)
+{
+    size_t nnz = X->indptr[X->nrows];
+    for (size_t j = 0; j < X->ncols; j++)
+        map[j] = -1;
+    for (size_t k = 0; k < nnz; k++)
+        map[X->indices[k]] = 0;
+    size_t dact = 0;
+    for (size_t j = 0; j < X->ncols; j++)
+        if (map[j] == 0)
+            map[j] = (int32_t)dact++;
+    return dact;
+}
+
 void pth_csr_matvec(const pth_csr *X, const double *v, double *y)
 {
     for (size_t i = 0; i < X->nrows; i++) {
