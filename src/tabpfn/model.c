@@ -184,6 +184,20 @@ static const char *find_pattern(finder *f, const char *pattern, const char *what
     return hit;
 }
 
+/* Packs every layer's weights once for the forward pass's GEMMs (see nn/gemm.h). */
+static int pack_layers(pth_tabpfn *m)
+{
+    const int E = m->E, hid = m->hid;
+    for (int l = 0; l < m->L; l++) {
+        tabpfn_layer *ly = &m->layers[l];
+        if (nn_pack(&ly->p_f_qkv, ly->f_qkv, E, 3 * E, E, 1) || nn_pack(&ly->p_f_out, ly->f_out, E, E, E, 0) ||
+            nn_pack(&ly->p_i_qkv, ly->i_qkv, E, 3 * E, E, 1) || nn_pack(&ly->p_i_out, ly->i_out, E, E, E, 0) ||
+            nn_pack(&ly->p_w1, ly->w1, E, hid, E, 1) || nn_pack(&ly->p_w2, ly->w2, hid, E, hid, 1))
+            return -1;
+    }
+    return 0;
+}
+
 static int bind_tensors(pth_tabpfn *m, pth_error *err)
 {
     finder f = {m, calloc(m->ts.count ? m->ts.count : 1, 1), err};
@@ -238,6 +252,8 @@ static int bind_tensors(pth_tabpfn *m, pth_error *err)
             ok = 0;
         }
     free(f.used);
+    if (ok && pack_layers(m))
+        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
     return ok ? PTH_OK : (err && err->code ? err->code : PTH_ERR_FORMAT);
 }
 
@@ -276,6 +292,12 @@ void pth_tabpfn_free(pth_tabpfn *m)
     if (!m)
         return;
     pth_tensor_set_free(&m->ts);
+    for (int l = 0; m->layers && l < m->L; l++) {
+        tabpfn_layer *ly = &m->layers[l];
+        nn_packed *all[] = {&ly->p_f_qkv, &ly->p_f_out, &ly->p_i_qkv, &ly->p_i_out, &ly->p_w1, &ly->p_w2};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            nn_packed_free(all[i]);
+    }
     free(m->layers);
     free(m);
 }

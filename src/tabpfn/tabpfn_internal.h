@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn/gemm.h"
 #include "pathos/tabpfn.h"
 
 typedef struct {
@@ -14,6 +15,9 @@ typedef struct {
     const float *i_out;
     const float *w1; /* [hid, E] */
     const float *w2; /* [E, hid] */
+    /* The same weights packed for nn_gemm_packed (out = in @ W for each): f_qkv/i_qkv 576
+     * columns (Q, K, V heads in order), f_out/i_out and w2 E columns, w1 hid columns. */
+    nn_packed p_f_qkv, p_f_out, p_i_qkv, p_i_out, p_w1, p_w2;
 } tabpfn_layer;
 
 struct pth_tabpfn {
