@@ -1,6 +1,6 @@
 /* Packed-weight GEMM (src/nn/gemm.c) against a naive double-precision product: every row tail
  * of the 14-row micro-tile, column tails of the 32-column panel, both weight layouts, strided
- * operands, accumulate, and the portable kernel as well as the AVX-512 one. */
+ * operands, accumulate, the fused GELU, and the portable kernel as well as the AVX-512 one. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +20,14 @@ static float *rand_mat(size_t n)
     return p;
 }
 
-/* Max |out - (acc ? out0 : 0) - A op(W)| relative to sqrt(K) (the size of a sum of K unit
- * products), for one shape. */
-static double check_shape(int M, int K, int N, int trans_w, int accumulate)
+static double gelu_ref(double x)
+{
+    return 0.5 * x * erfc(-x / sqrt(2.0));
+}
+
+/* Max |out - (acc ? out0 : 0) - f(A op(W))| relative to sqrt(K) (the size of a sum of K unit
+ * products), for one shape; f is GELU with NN_GEMM_GELU, else the identity. */
+static double check_shape(int M, int K, int N, int trans_w, int flags)
 {
     const int lda = K + 3, ldo = N + 5, ldw = (trans_w ? K : N) + 2;
     float *A = rand_mat((size_t)M * (size_t)lda), *W = rand_mat((size_t)(trans_w ? N : K) * (size_t)ldw);
@@ -32,15 +37,19 @@ static double check_shape(int M, int K, int N, int trans_w, int accumulate)
     nn_packed pk;
     double md = INFINITY;
     if (nn_pack(&pk, W, ldw, N, K, trans_w) == 0) {
-        nn_gemm_packed(out, ldo, A, lda, &pk, M, accumulate);
+        nn_gemm_packed(out, ldo, A, lda, &pk, M, flags);
         md = 0.0;
         for (int i = 0; i < M; i++) {
             for (int j = 0; j < N; j++) {
-                double s = accumulate ? (double)out0[(size_t)i * (size_t)ldo + (size_t)j] : 0.0;
+                double s = 0.0;
                 for (int k = 0; k < K; k++) {
                     const float w = trans_w ? W[(size_t)j * (size_t)ldw + (size_t)k] : W[(size_t)k * (size_t)ldw + (size_t)j];
                     s += (double)A[(size_t)i * (size_t)lda + (size_t)k] * (double)w;
                 }
+                if (flags & NN_GEMM_GELU)
+                    s = gelu_ref(s);
+                if (flags & NN_GEMM_ACCUMULATE)
+                    s += (double)out0[(size_t)i * (size_t)ldo + (size_t)j];
                 md = fmax(md, fabs(s - out[(size_t)i * (size_t)ldo + (size_t)j]) / sqrt((double)K));
             }
             /* columns past N in the padding of the leading dimension stay untouched */
@@ -62,7 +71,7 @@ static void run_all(void)
     for (size_t a = 0; a < sizeof Ms / sizeof Ms[0]; a++)
         for (size_t b = 0; b < sizeof KNs / sizeof KNs[0]; b++)
             for (int t = 0; t < 2; t++)
-                worst = fmax(worst, check_shape(Ms[a], KNs[b][0], KNs[b][1], t, (int)((a + b + (size_t)t) % 2)));
+                worst = fmax(worst, check_shape(Ms[a], KNs[b][0], KNs[b][1], t, (int)((a + b + (size_t)t) % 4)));
     /* float32 accumulation of K unit-variance products: error ~ K * 2^-24 * sqrt(K)/sqrt(K) */
     CHECK(worst < 1e-5);
 }

@@ -12,28 +12,41 @@ static size_t panels(int N)
     return (size_t)(N + NN_NR - 1) / NN_NR;
 }
 
-int nn_pack(nn_packed *pk, const float *W, int ldw, int N, int K, int trans_w)
+size_t nn_packed_floats(int N, int K)
 {
-    memset(pk, 0, sizeof *pk);
-    const size_t bytes = panels(N) * (size_t)K * NN_NR * sizeof(float);
-    /* aligned_alloc wants a multiple of the alignment; K x 32 floats always is (128 bytes). */
-    float *p = bytes ? aligned_alloc(64, bytes) : NULL;
-    if (!p)
-        return -1;
+    return panels(N) * (size_t)K * NN_NR;
+}
+
+void nn_pack_into(nn_packed *pk, float *buf, const float *W, int ldw, int N, int K, int trans_w, float scale)
+{
     for (size_t pn = 0; pn < panels(N); pn++) {
-        float *dst = p + pn * (size_t)K * NN_NR;
+        float *dst = buf + pn * (size_t)K * NN_NR;
         for (int k = 0; k < K; k++)
             for (int jj = 0; jj < NN_NR; jj++) {
                 const size_t j = pn * NN_NR + (size_t)jj;
                 float v = 0.0f;
                 if (j < (size_t)N)
-                    v = trans_w ? W[j * (size_t)ldw + (size_t)k] : W[(size_t)k * (size_t)ldw + j];
+                    v = scale * (trans_w ? W[j * (size_t)ldw + (size_t)k] : W[(size_t)k * (size_t)ldw + j]);
                 dst[(size_t)k * NN_NR + (size_t)jj] = v;
             }
     }
     pk->N = N;
     pk->K = K;
-    pk->p = p;
+    pk->p = buf;
+    pk->pstride = (size_t)K * NN_NR;
+    pk->owned = 0;
+}
+
+int nn_pack(nn_packed *pk, const float *W, int ldw, int N, int K, int trans_w)
+{
+    memset(pk, 0, sizeof *pk);
+    const size_t bytes = nn_packed_floats(N, K) * sizeof(float);
+    /* aligned_alloc wants a multiple of the alignment; K x 32 floats always is (128 bytes). */
+    float *p = bytes ? aligned_alloc(64, bytes) : NULL;
+    if (!p)
+        return -1;
+    nn_pack_into(pk, p, W, ldw, N, K, trans_w, 1.0f);
+    pk->owned = 1;
     return 0;
 }
 
@@ -41,7 +54,8 @@ void nn_packed_free(nn_packed *pk)
 {
     if (!pk)
         return;
-    free(pk->p);
+    if (pk->owned)
+        free(pk->p);
     memset(pk, 0, sizeof *pk);
 }
 
@@ -57,13 +71,13 @@ void nn_packed_free(nn_packed *pk)
 #endif
 
 GEMM_CLONES static void gemm_portable(float *out, int ldo, const float *A, int lda, const nn_packed *W, int M,
-                                      int accumulate)
+                                      int flags)
 {
     const int K = W->K;
     for (int i0 = 0; i0 < M; i0 += NN_MR_PORTABLE) {
         const int mr = M - i0 < NN_MR_PORTABLE ? M - i0 : NN_MR_PORTABLE;
         for (size_t pn = 0; pn < panels(W->N); pn++) {
-            const float *B = W->p + pn * (size_t)K * NN_NR;
+            const float *B = W->p + pn * W->pstride;
             float acc[NN_MR_PORTABLE][NN_NR] = {{0}};
             for (int k = 0; k < K; k++) {
                 const float *b = B + (size_t)k * NN_NR;
@@ -76,8 +90,10 @@ GEMM_CLONES static void gemm_portable(float *out, int ldo, const float *A, int l
             const int j0 = (int)pn * NN_NR, nc = W->N - j0 < NN_NR ? W->N - j0 : NN_NR;
             for (int i = 0; i < mr; i++) {
                 float *o = out + (size_t)(i0 + i) * (size_t)ldo + (size_t)j0;
+                if (flags & NN_GEMM_GELU)
+                    nn_gelu(acc[i], (size_t)nc);
                 for (int jj = 0; jj < nc; jj++)
-                    o[jj] = accumulate ? o[jj] + acc[i][jj] : acc[i][jj];
+                    o[jj] = (flags & NN_GEMM_ACCUMULATE) ? o[jj] + acc[i][jj] : acc[i][jj];
             }
         }
     }
@@ -88,6 +104,7 @@ GEMM_CLONES static void gemm_portable(float *out, int ldo, const float *A, int l
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #define NN_GEMM_AVX512 1
+#include "nn/vmath512.h"
 
 /* Rows per micro-tile: 14 rows x 2 registers of 16 columns = 28 accumulators, plus the two B
  * registers and one broadcast, fill the 32 zmm registers.  Each k step is 28 FMAs against 2
@@ -100,7 +117,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_avx512
                                                                                  size_t lda, const float *B,
                                                                                  float *out, size_t ldo,
                                                                                  __mmask16 m0, __mmask16 m1,
-                                                                                 int accumulate)
+                                                                                 int flags)
 {
     __m512 c0[NN_MR], c1[NN_MR];
 #pragma GCC unroll 14
@@ -109,7 +126,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_avx512
         c1[i] = _mm512_setzero_ps();
     }
     for (int k = 0; k < K; k++) {
-        const __m512 b0 = _mm512_load_ps(B + (size_t)k * NN_NR), b1 = _mm512_load_ps(B + (size_t)k * NN_NR + 16);
+        const __m512 b0 = _mm512_loadu_ps(B + (size_t)k * NN_NR), b1 = _mm512_loadu_ps(B + (size_t)k * NN_NR + 16);
 #pragma GCC unroll 14
         for (int i = 0; i < mr; i++) {
             const __m512 a = _mm512_set1_ps(A[(size_t)i * lda + (size_t)k]);
@@ -120,7 +137,11 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_avx512
 #pragma GCC unroll 14
     for (int i = 0; i < mr; i++) {
         float *o = out + (size_t)i * ldo;
-        if (accumulate) {
+        if (flags & NN_GEMM_GELU) {
+            c0[i] = gelu512(c0[i]);
+            c1[i] = gelu512(c1[i]);
+        }
+        if (flags & NN_GEMM_ACCUMULATE) {
             c0[i] = _mm512_add_ps(c0[i], _mm512_maskz_loadu_ps(m0, o));
             c1[i] = _mm512_add_ps(c1[i], _mm512_maskz_loadu_ps(m1, o + 16));
         }
@@ -131,12 +152,12 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_avx512
 
 #define TILE_CASE(R)                                                                                          \
     case R:                                                                                                   \
-        tile_avx512(R, K, A, lda, B, out, ldo, m0, m1, accumulate);                                           \
+        tile_avx512(R, K, A, lda, B, out, ldo, m0, m1, flags);                                           \
         break;
 
 __attribute__((target("avx512f"))) static void tile_dispatch(int mr, int K, const float *A, size_t lda,
                                                              const float *B, float *out, size_t ldo, int nc,
-                                                             int accumulate)
+                                                             int flags)
 {
     const __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFFu : (1u << nc) - 1u);
     const __mmask16 m1 = (__mmask16)(nc >= 32 ? 0xFFFFu : (nc <= 16 ? 0u : (1u << (nc - 16)) - 1u));
@@ -151,7 +172,7 @@ __attribute__((target("avx512f"))) static void tile_dispatch(int mr, int K, cons
 /* Rows outer, panels inner: a 14-row strip of A (14 x K floats) stays in L1 while the packed
  * panels stream from L2 (a whole 192 x 768 weight matrix is 576 KB). */
 __attribute__((target("avx512f"))) static void gemm_avx512(float *out, int ldo, const float *A, int lda,
-                                                           const nn_packed *W, int M, int accumulate)
+                                                           const nn_packed *W, int M, int flags)
 {
     const int K = W->K;
     for (int i0 = 0; i0 < M; i0 += NN_MR) {
@@ -160,22 +181,22 @@ __attribute__((target("avx512f"))) static void gemm_avx512(float *out, int ldo, 
         float *oi = out + (size_t)i0 * (size_t)ldo;
         for (size_t pn = 0; pn < panels(W->N); pn++) {
             const int j0 = (int)pn * NN_NR, nc = W->N - j0 < NN_NR ? W->N - j0 : NN_NR;
-            tile_dispatch(mr, K, Ai, (size_t)lda, W->p + pn * (size_t)K * NN_NR, oi + j0, (size_t)ldo, nc,
-                          accumulate);
+            tile_dispatch(mr, K, Ai, (size_t)lda, W->p + pn * W->pstride, oi + j0, (size_t)ldo, nc,
+                          flags);
         }
     }
 }
 #endif
 
-void nn_gemm_packed(float *out, int ldo, const float *A, int lda, const nn_packed *W, int M, int accumulate)
+void nn_gemm_packed(float *out, int ldo, const float *A, int lda, const nn_packed *W, int M, int flags)
 {
     if (M <= 0 || W->N <= 0)
         return;
 #ifdef NN_GEMM_AVX512
     if (!nn_portable_only && __builtin_cpu_supports("avx512f")) {
-        gemm_avx512(out, ldo, A, lda, W, M, accumulate);
+        gemm_avx512(out, ldo, A, lda, W, M, flags);
         return;
     }
 #endif
-    gemm_portable(out, ldo, A, lda, W, M, accumulate);
+    gemm_portable(out, ldo, A, lda, W, M, flags);
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "nn/gemm.h"
+
 /* The library is built for the baseline x86-64 ISA.  The elementwise kernels (exp inside the
  * softmax, GELU) run billions of times per forward pass, so GCC compiles them three times and
  * the loader picks the widest version the CPU supports (ifunc).  No FMA contraction happens in
@@ -247,28 +249,8 @@ NN_CLONES static void attention_small(const nn_attn *a, float *scratch)
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #define NN_AVX512_SMALL 1
+#include "nn/vmath512.h"
 
-/* exp_approx on 16 lanes (same reduction and polynomial, fused multiply-adds). */
-__attribute__((target("avx512f"))) static __m512 exp512(__m512 v)
-{
-    v = _mm512_max_ps(_mm512_min_ps(v, _mm512_set1_ps(88.3f)), _mm512_set1_ps(-87.3f));
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504088896341f), magic);
-    __m512 k = _mm512_sub_ps(t, magic);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), v);
-    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 z = _mm512_mul_ps(r, r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_add_ps(_mm512_fmadd_ps(p, z, r), _mm512_set1_ps(1.0f));
-    __m512i e = _mm512_slli_epi32(
-        _mm512_add_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(-0x4B400000 + 127)), 23);
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
 
 /* attention_small with the scores of one query in four 16-lane registers (N <= 64) and its
  * output in D/16 registers: every K and V element is loaded once per query and feeds a fused
@@ -356,7 +338,6 @@ __attribute__((target("avx512f"))) static float exp_shift_sum_avx512(float *x, i
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-#define NN_FEWQ 48 /* queries up to which the few-query kernel is used */
 
 /* Few queries against many keys given as K^T [D, N] (the test rows' multi-query attention):
  * queries in groups of 8 held as broadcasts, 16 keys per register, so each K^T and V element
@@ -406,10 +387,18 @@ __attribute__((target("avx512f"))) static void attention_fewq_avx512(const nn_at
 
 int nn_portable_only = 0;
 
+#define NN_FEWQ 48 /* queries up to which the few-query kernel is used */
+
 static int use_avx512_fewq(const nn_attn *a)
 {
     return !nn_portable_only && a->k_t && a->M <= NN_FEWQ && a->D % 16 == 0 && a->D <= 64 &&
            a->bq <= 0 && a->bk <= 0 && __builtin_cpu_supports("avx512f");
+}
+
+/* Key blocks must start on a packed panel (32 keys). */
+static int use_packed(const nn_attn *a)
+{
+    return !nn_portable_only && (a->bk <= 0 || a->bk % NN_NR == 0) && __builtin_cpu_supports("avx512f");
 }
 
 static int use_avx512_small(const nn_attn *a)
@@ -462,16 +451,72 @@ static float sm_exp_shift_sum(float *x, int n, float shift)
     return exp_shift_sum(x, n, shift);
 }
 
+/* Floats of scratch for K and V packed whole (attention_packed). */
+static size_t packed_kv_floats(const nn_attn *a)
+{
+    return nn_packed_floats(a->N, a->D) + nn_packed_floats(a->D, a->N);
+}
+
 size_t nn_attention_scratch(const nn_attn *a)
 {
     if (attn_small(a))
         return (size_t)a->D * NN_SMALL + NN_SMALL + 16;
-    if (a->k_t) /* room for the few-query kernel too (callers may run fewer queries than M) */
-        return nn_attention_scratch_big(a) > 8 * 64 + 8 * (size_t)a->N + 16
-                   ? nn_attention_scratch_big(a)
-                   : 8 * 64 + 8 * (size_t)a->N + 16;
-    return nn_attention_scratch_big(a);
+    /* Room for every kernel the CPU may pick: the BLAS path, the few-query kernel (callers may
+     * run fewer queries than M) and the packed path. */
+    size_t n = nn_attention_scratch_big(a) + packed_kv_floats(a);
+    const size_t fewq = 8 * 64 + 8 * (size_t)a->N + 16;
+    return n > fewq ? n : fewq;
 }
+
+#ifdef NN_AVX512_SMALL
+/* The blocked online softmax of nn_attention with its two products on the packed-weight GEMM:
+ * K (times the scale) and V are packed once per call, so the score product of every query
+ * block is a 14 x 32 micro-tile loop with nothing re-packed; at D = 32 OpenBLAS spends as
+ * long packing as multiplying. */
+static void attention_packed(const nn_attn *a, float *scratch)
+{
+    const int M = a->M, N = a->N, D = a->D, bq = attn_bq(a), bk = attn_bk(a);
+    nn_packed Kp, Vp;
+    float *kbuf = scratch, *vbuf = kbuf + nn_packed_floats(N, D);
+    /* scores = Q (scale K)^T: K is the packed "weight" [N keys, D] */
+    nn_pack_into(&Kp, kbuf, a->K, a->ldk, N, D, !a->k_t, a->scale);
+    nn_pack_into(&Vp, vbuf, a->V, a->ldv, D, N, 0, 1.0f);
+    float *S = vbuf + nn_packed_floats(D, N);  /* [bq, bk] */
+    float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] */
+    float *mrow = acc + (size_t)bq * (size_t)D, *lrow = mrow + bq;
+    for (int q0 = 0; q0 < M; q0 += bq) {
+        const int m = M - q0 < bq ? M - q0 : bq;
+        const float *Qb = a->Q + (size_t)q0 * (size_t)a->ldq;
+        for (int i = 0; i < m; i++) {
+            mrow[i] = -INFINITY;
+            lrow[i] = 0.0f;
+        }
+        for (int k0 = 0; k0 < N; k0 += bk) {
+            const int n = N - k0 < bk ? N - k0 : bk;
+            const nn_packed Kb = nn_packed_cols(&Kp, k0, n), Vb = nn_packed_rows(&Vp, k0, n);
+            nn_gemm_packed(S, bk, Qb, a->ldq, &Kb, m, 0);
+            for (int i = 0; i < m; i++) {
+                float *r = S + (size_t)i * (size_t)bk;
+                const float mx = row_max_avx512(r, n), mnew = mx > mrow[i] ? mx : mrow[i];
+                /* Rescale what was accumulated under the old maximum (never on the first block). */
+                const float corr = k0 == 0 ? 0.0f : expf(mrow[i] - mnew);
+                lrow[i] = lrow[i] * corr + exp_shift_sum_avx512(r, n, mnew);
+                mrow[i] = mnew;
+                if (k0 > 0 && corr != 1.0f)
+                    scale_row(acc + (size_t)i * (size_t)D, D, corr);
+            }
+            nn_gemm_packed(acc, D, S, bk, &Vb, m, k0 > 0);
+        }
+        for (int i = 0; i < m; i++) {
+            const float inv = 1.0f / lrow[i];
+            const float *ai = acc + (size_t)i * (size_t)D;
+            float *oi = a->O + (size_t)(q0 + i) * (size_t)a->ldo;
+            for (int d = 0; d < D; d++)
+                oi[d] = ai[d] * inv;
+        }
+    }
+}
+#endif
 
 void nn_attention(const nn_attn *a, float *scratch)
 {
@@ -491,6 +536,10 @@ void nn_attention(const nn_attn *a, float *scratch)
 #ifdef NN_AVX512_SMALL
     if (use_avx512_fewq(a)) {
         attention_fewq_avx512(a, scratch);
+        return;
+    }
+    if (use_packed(a)) {
+        attention_packed(a, scratch);
         return;
     }
 #endif

@@ -175,8 +175,7 @@ static void mlp(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, int ld, s
         const size_t t0 = (size_t)ch * chunk;
         const int mc = (int)(M - t0 < chunk ? M - t0 : chunk);
         float *x = X + t0 * (size_t)ld, *h = buf, *tmp = buf + (size_t)TOKENS_PER_CHUNK * (size_t)hid;
-        nn_gemm_packed(h, hid, x, ld, &ly->p_w1, mc, 0);
-        nn_gelu(h, (size_t)mc * (size_t)hid);
+        nn_gemm_packed(h, hid, x, ld, &ly->p_w1, mc, NN_GEMM_GELU);
         nn_gemm_packed(tmp, E, h, hid, &ly->p_w2, mc, 0);
         nn_add_layernorm(x, ld, tmp, E, mc, E, LN_EPS);
     }
