@@ -8,7 +8,6 @@
  * Token grid: x[rows, C, E] row-major, C = G feature groups + the target token (last).
  * Parallelism: OpenMP over row chunks (feature attention, MLP) and over columns (item
  * attention); BLAS runs single-threaded inside. */
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -144,7 +143,7 @@ static void feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float
         const int M = nr * C;
         float *x = X + r0 * (size_t)C * (size_t)E;
         float *qkv = buf, *o = qkv + tok * (size_t)(3 * E), *tmp = o + tok * (size_t)E, *scr = tmp + tok * (size_t)E;
-        nn_gemm_packed(qkv, 3 * E, x, E, &ly->p_f_qkv, M, 0);
+        nn_gemm_packed(qkv, 3 * E, x, E, &ly->f_qkv, M, 0);
         for (int r = 0; r < nr; r++)
             for (int h = 0; h < H; h++) {
                 const float *q = qkv + (size_t)r * (size_t)C * (size_t)(3 * E) + (size_t)(h * D);
@@ -153,7 +152,7 @@ static void feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float
                              .scale = scale};
                 nn_attention(&a, scr);
             }
-        nn_gemm_packed(tmp, E, o, E, &ly->p_f_out, M, 0);
+        nn_gemm_packed(tmp, E, o, E, &ly->f_out, M, 0);
         nn_add_layernorm(x, E, tmp, E, M, E, LN_EPS);
     }
 }
@@ -175,8 +174,8 @@ static void mlp(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, int ld, s
         const size_t t0 = (size_t)ch * chunk;
         const int mc = (int)(M - t0 < chunk ? M - t0 : chunk);
         float *x = X + t0 * (size_t)ld, *h = buf, *tmp = buf + (size_t)TOKENS_PER_CHUNK * (size_t)hid;
-        nn_gemm_packed(h, hid, x, ld, &ly->p_w1, mc, NN_GEMM_GELU);
-        nn_gemm_packed(tmp, E, h, hid, &ly->p_w2, mc, 0);
+        nn_gemm_packed(h, hid, x, ld, &ly->w1, mc, NN_GEMM_GELU);
+        nn_gemm_packed(tmp, E, h, hid, &ly->w2, mc, 0);
         nn_add_layernorm(x, ld, tmp, E, mc, E, LN_EPS);
     }
 }
@@ -197,16 +196,19 @@ static void item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X, con
         float *x = X + (size_t)c * (size_t)E, *kv = kv_slot(ctx, l, c);
         const int ld = C * E;
         if (last) {
-            /* K0^T = W_k0 x^T, V0 = x W_v0^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, D, N, E, 1.0f, ly->i_qkv + (size_t)E * (size_t)E, E,
-                        x, ld, 0.0f, kv, N);
-            nn_linear(kv + (size_t)N * (size_t)D, D, x, ld, ly->i_qkv + 2 * (size_t)E * (size_t)E, NULL, N, E, D);
+            /* K0 = x W_k0 (stored transposed), V0 = x W_v0 */
+            float *k0 = ws->buf[omp_get_thread_num()];
+            nn_gemm_packed(k0, D, x, ld, &ly->i_k0, N, 0);
+            for (int r = 0; r < N; r++)
+                for (int d = 0; d < D; d++)
+                    kv[(size_t)d * (size_t)N + (size_t)r] = k0[(size_t)r * (size_t)D + (size_t)d];
+            nn_gemm_packed(kv + (size_t)N * (size_t)D, D, x, ld, &ly->i_v0, N, 0);
             continue;
         }
         float *buf = ws->buf[omp_get_thread_num()];
         float *qkv = buf, *o = qkv + (size_t)N * (size_t)(3 * E), *tmp = o + (size_t)N * (size_t)E,
               *scr = tmp + (size_t)N * (size_t)E;
-        nn_gemm_packed(qkv, 3 * E, x, ld, &ly->p_i_qkv, N, 0);
+        nn_gemm_packed(qkv, 3 * E, x, ld, &ly->i_qkv, N, 0);
         for (int r = 0; r < N; r++) {
             const float *k0 = qkv + (size_t)r * (size_t)(3 * E) + E;
             for (int d = 0; d < D; d++)
@@ -219,7 +221,7 @@ static void item_attention_train(const pth_tabpfn_ctx *ctx, int l, float *X, con
                          .V = qkv + 2 * E + h * D, .ldv = 3 * E, .O = o + h * D, .ldo = E, .scale = scale};
             nn_attention(&a, scr);
         }
-        nn_gemm_packed(tmp, E, o, E, &ly->p_i_out, N, 0);
+        nn_gemm_packed(tmp, E, o, E, &ly->i_out, N, 0);
         nn_add_layernorm(x, ld, tmp, E, N, E, LN_EPS);
     }
 }
@@ -243,13 +245,12 @@ static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int 
     size_t chunk = TOKENS_PER_CHUNK;
     if (chunk * (size_t)ws->nt > ntok)
         chunk = (ntok + (size_t)ws->nt - 1) / (size_t)ws->nt;
-    const nn_packed wq = nn_packed_cols(&ly->p_i_qkv, 0, E); /* the Q heads */
     const long nchunks = (long)((ntok + chunk - 1) / chunk);
 #pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
     for (long ch = 0; ch < nchunks; ch++) {
         const size_t t0 = (size_t)ch * chunk;
         const int mc = (int)(ntok - t0 < chunk ? ntok - t0 : chunk);
-        nn_gemm_packed(Q + t0 * (size_t)E, E, base + t0 * (size_t)ldt, ldt, &wq, mc, 0);
+        nn_gemm_packed(Q + t0 * (size_t)E, E, base + t0 * (size_t)ldt, ldt, &ly->i_q, mc, 0);
     }
     /* Work items: (column, block of rows); rows are split when there are fewer columns than
      * threads (the last layer, or a narrow table). */
@@ -278,7 +279,7 @@ static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int 
         const size_t t0 = (size_t)ch * chunk;
         const int mc = (int)(ntok - t0 < chunk ? ntok - t0 : chunk);
         float *tmp = Q + t0 * (size_t)E; /* Q is consumed: reuse it for the projection */
-        nn_gemm_packed(tmp, E, O + t0 * (size_t)E, E, &ly->p_i_out, mc, 0);
+        nn_gemm_packed(tmp, E, O + t0 * (size_t)E, E, &ly->i_out, mc, 0);
         nn_add_layernorm(base + t0 * (size_t)ldt, ldt, tmp, E, mc, E, LN_EPS);
     }
 }

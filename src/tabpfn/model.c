@@ -184,17 +184,41 @@ static const char *find_pattern(finder *f, const char *pattern, const char *what
     return hit;
 }
 
-/* Packs every layer's weights once for the forward pass's GEMMs (see nn/gemm.h). */
-static int pack_layers(pth_tabpfn *m)
+#define N_PACKED 9
+
+static void layer_packed(tabpfn_layer *ly, nn_packed *all[N_PACKED])
 {
-    const int E = m->E, hid = m->hid;
-    for (int l = 0; l < m->L; l++) {
-        tabpfn_layer *ly = &m->layers[l];
-        if (nn_pack(&ly->p_f_qkv, ly->f_qkv, E, 3 * E, E, 1) || nn_pack(&ly->p_f_out, ly->f_out, E, E, E, 0) ||
-            nn_pack(&ly->p_i_qkv, ly->i_qkv, E, 3 * E, E, 1) || nn_pack(&ly->p_i_out, ly->i_out, E, E, E, 0) ||
-            nn_pack(&ly->p_w1, ly->w1, E, hid, E, 1) || nn_pack(&ly->p_w2, ly->w2, hid, E, hid, 1))
-            return -1;
-    }
+    nn_packed *v[N_PACKED] = {&ly->f_qkv, &ly->f_out, &ly->i_qkv, &ly->i_q, &ly->i_k0,
+                              &ly->i_v0,  &ly->i_out, &ly->w1,    &ly->w2};
+    memcpy(all, v, sizeof v);
+}
+
+/* Frees the checkpoint's copy of a tensor once it is packed (the set keeps the entry). */
+static void release(pth_tabpfn *m, const float *data)
+{
+    for (size_t i = 0; i < m->ts.count; i++)
+        if (m->ts.items[i].data == data) {
+            free(m->ts.items[i].data);
+            m->ts.items[i].data = NULL;
+            return;
+        }
+}
+
+/* Packs one layer's weights (shapes already validated) and releases the originals. */
+static int pack_layer(pth_tabpfn *m, tabpfn_layer *ly, const float *f_qkv, const float *f_out, const float *i_qkv,
+                      const float *i_out, const float *w1, const float *w2)
+{
+    const int E = m->E, D = m->D, hid = m->hid;
+    const size_t EE = (size_t)E * (size_t)E;
+    if (nn_pack(&ly->f_qkv, f_qkv, E, 3 * E, E, 1) || nn_pack(&ly->f_out, f_out, E, E, E, 0) ||
+        nn_pack(&ly->i_qkv, i_qkv, E, 3 * E, E, 1) || nn_pack(&ly->i_q, i_qkv, E, E, E, 1) ||
+        nn_pack(&ly->i_k0, i_qkv + EE, E, D, E, 1) || nn_pack(&ly->i_v0, i_qkv + 2 * EE, E, D, E, 1) ||
+        nn_pack(&ly->i_out, i_out, E, E, E, 0) || nn_pack(&ly->w1, w1, E, hid, E, 1) ||
+        nn_pack(&ly->w2, w2, hid, E, hid, 1))
+        return -1;
+    const float *raw[] = {f_qkv, f_out, i_qkv, i_out, w1, w2};
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
+        release(m, raw[i]);
     return 0;
 }
 
@@ -230,20 +254,24 @@ static int bind_tensors(pth_tabpfn *m, pth_error *err)
     ok = ok && (m->d2_w = need(&f, "decoder_dict.standard.2.weight", 2, m->n_out, m->dec_hid, 0, 0));
     ok = ok && (m->d2_b = need(&f, "decoder_dict.standard.2.bias", 1, m->n_out, 0, 0, 0));
     for (int l = 0; ok && l < m->L; l++) {
-        tabpfn_layer *ly = &m->layers[l];
+        const float *f_qkv = NULL, *f_out = NULL, *i_qkv = NULL, *i_out = NULL, *w1 = NULL, *w2 = NULL;
         const char *p = "transformer_encoder.layers";
         snprintf(name, sizeof name, "%s.%d.self_attn_between_features._w_qkv", p, l);
-        ok = ok && (ly->f_qkv = need(&f, name, 4, 3, H, D, E));
+        ok = ok && (f_qkv = need(&f, name, 4, 3, H, D, E));
         snprintf(name, sizeof name, "%s.%d.self_attn_between_features._w_out", p, l);
-        ok = ok && (ly->f_out = need(&f, name, 3, H, D, E, 0));
+        ok = ok && (f_out = need(&f, name, 3, H, D, E, 0));
         snprintf(name, sizeof name, "%s.%d.self_attn_between_items._w_qkv", p, l);
-        ok = ok && (ly->i_qkv = need(&f, name, 4, 3, H, D, E));
+        ok = ok && (i_qkv = need(&f, name, 4, 3, H, D, E));
         snprintf(name, sizeof name, "%s.%d.self_attn_between_items._w_out", p, l);
-        ok = ok && (ly->i_out = need(&f, name, 3, H, D, E, 0));
+        ok = ok && (i_out = need(&f, name, 3, H, D, E, 0));
         snprintf(name, sizeof name, "%s.%d.mlp.linear1.weight", p, l);
-        ok = ok && (ly->w1 = need(&f, name, 2, m->hid, E, 0, 0));
+        ok = ok && (w1 = need(&f, name, 2, m->hid, E, 0, 0));
         snprintf(name, sizeof name, "%s.%d.mlp.linear2.weight", p, l);
-        ok = ok && (ly->w2 = need(&f, name, 2, E, m->hid, 0, 0));
+        ok = ok && (w2 = need(&f, name, 2, E, m->hid, 0, 0));
+        if (ok && pack_layer(m, &m->layers[l], f_qkv, f_out, i_qkv, i_out, w1, w2)) {
+            free(f.used);
+            return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+        }
     }
     for (size_t i = 0; ok && i < m->ts.count; i++)
         if (!f.used[i]) {
@@ -252,8 +280,6 @@ static int bind_tensors(pth_tabpfn *m, pth_error *err)
             ok = 0;
         }
     free(f.used);
-    if (ok && pack_layers(m))
-        return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
     return ok ? PTH_OK : (err && err->code ? err->code : PTH_ERR_FORMAT);
 }
 
@@ -293,9 +319,9 @@ void pth_tabpfn_free(pth_tabpfn *m)
         return;
     pth_tensor_set_free(&m->ts);
     for (int l = 0; m->layers && l < m->L; l++) {
-        tabpfn_layer *ly = &m->layers[l];
-        nn_packed *all[] = {&ly->p_f_qkv, &ly->p_f_out, &ly->p_i_qkv, &ly->p_i_out, &ly->p_w1, &ly->p_w2};
-        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nn_packed *all[N_PACKED];
+        layer_packed(&m->layers[l], all);
+        for (size_t i = 0; i < N_PACKED; i++)
             nn_packed_free(all[i]);
     }
     free(m->layers);

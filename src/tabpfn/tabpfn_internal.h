@@ -8,16 +8,20 @@
 #include "nn/gemm.h"
 #include "pathos/tabpfn.h"
 
+/* One layer's weights, packed at load for nn_gemm_packed (out = in @ W for each); the
+ * checkpoint's own copies are released after packing.  The item attention's Q, K and V are
+ * packed twice: fused for the train rows, and as the Q heads and the head-0 K/V alone, which
+ * are all the test rows and the last layer need. */
 typedef struct {
-    const float *f_qkv; /* feature attention, [3*E, E]: W_q; W_k; W_v, (out, in) */
-    const float *f_out; /* [E(heads*D), E(out)]: out = o @ f_out */
-    const float *i_qkv; /* item attention, same layouts */
-    const float *i_out;
-    const float *w1; /* [hid, E] */
-    const float *w2; /* [E, hid] */
-    /* The same weights packed for nn_gemm_packed (out = in @ W for each): f_qkv/i_qkv 576
-     * columns (Q, K, V heads in order), f_out/i_out and w2 E columns, w1 hid columns. */
-    nn_packed p_f_qkv, p_f_out, p_i_qkv, p_i_out, p_w1, p_w2;
+    nn_packed f_qkv; /* feature attention: [E] -> [3E] (W_q; W_k; W_v, heads in order) */
+    nn_packed f_out; /* [E] -> [E] */
+    nn_packed i_qkv; /* item attention, as f_qkv */
+    nn_packed i_q;   /* [E] -> [E], the Q heads of i_qkv */
+    nn_packed i_k0;  /* [E] -> [D], K head 0 */
+    nn_packed i_v0;  /* [E] -> [D], V head 0 */
+    nn_packed i_out; /* [E] -> [E] */
+    nn_packed w1;    /* [E] -> [hid] */
+    nn_packed w2;    /* [hid] -> [E] */
 } tabpfn_layer;
 
 struct pth_tabpfn {
