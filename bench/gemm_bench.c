@@ -2,7 +2,8 @@
  * one thread, in one run.  Build and run (from the repository root, after a Release build in BUILD):
  *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude bench/gemm_bench.c BUILD/libpathos.a \
  *      -lcjson -lutf8proc -lopenblas -lxgboost -fopenmp -lm -o /tmp/gemm_bench
- *   OPENBLAS_NUM_THREADS=1 /tmp/gemm_bench [M]
+ *   OPENBLAS_NUM_THREADS=1 /tmp/gemm_bench [M] [avx2|portable]
+ * "avx2" / "portable" measure the kernels used on CPUs without AVX-512 / without AVX2.
  * Prints GFLOP/s of each (median of 7 runs of ~0.2 s) and their ratio. */
 #include <cblas.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "nn/gemm.h"
+#include "nn/nn.h"
 
 static double now(void)
 {
@@ -46,8 +48,9 @@ static double rate(int which, int M, int K, int N, const float *A, const float *
 int main(int argc, char **argv)
 {
     const int M = argc > 1 ? atoi(argv[1]) : 256;
+    nn_gemm_isa = argc > 2 ? (argv[2][0] == 'p' ? 2 : 1) : 0;
     const int shapes[][2] = {{192, 576}, {192, 192}, {192, 768}, {768, 192}, {192, 32}};
-    printf("M=%d, one thread, OPENBLAS_CORETYPE=%s\n", M, getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "auto");
+    printf("M=%d, one thread, %s kernel, OPENBLAS_CORETYPE=%s\n", M, nn_gemm_isa == 2 ? "portable" : (nn_gemm_isa == 1 ? "AVX2" : "AVX-512"), getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "auto");
     printf("%-12s %14s %14s %8s\n", "K x N", "cblas GF/s", "packed GF/s", "ratio");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int K = shapes[s][0], N = shapes[s][1];

@@ -80,6 +80,9 @@ int main(void)
 {
     pth_rng_seed(&rng, 42);
     run_all(); /* the widest kernel the CPU has */
+    nn_gemm_isa = 1;
+    run_all(); /* AVX2 + FMA where the CPU has it */
+    nn_gemm_isa = 0;
     nn_portable_only = 1;
     run_all(); /* the portable kernel */
     nn_portable_only = 0;

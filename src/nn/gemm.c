@@ -188,13 +188,96 @@ __attribute__((target("avx512f"))) static void gemm_avx512(float *out, int ldo, 
 }
 #endif
 
+/* ---------------------------------------------------------------- AVX2 + FMA kernel */
+
+#ifdef NN_GEMM_AVX512
+/* 16 ymm registers: 6 rows x 16 columns (half a panel) = 12 accumulators, 2 B registers and
+ * a broadcast, the classic Haswell shape.  Each k step is 12 FMAs, 2 loads, 6 broadcasts. */
+#define NN_MR2 6
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void tile_avx2(int mr, int K, const float *A,
+                                                                                size_t lda, const float *B,
+                                                                                float *out, size_t ldo, int nc,
+                                                                                int flags)
+{
+    __m256 c0[NN_MR2], c1[NN_MR2];
+#pragma GCC unroll 6
+    for (int i = 0; i < mr; i++) {
+        c0[i] = _mm256_setzero_ps();
+        c1[i] = _mm256_setzero_ps();
+    }
+    for (int k = 0; k < K; k++) {
+        const __m256 b0 = _mm256_loadu_ps(B + (size_t)k * NN_NR), b1 = _mm256_loadu_ps(B + (size_t)k * NN_NR + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < mr; i++) {
+            const __m256 a = _mm256_broadcast_ss(A + (size_t)i * lda + (size_t)k);
+            c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+            c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+        }
+    }
+    float tmp[NN_MR2][16];
+#pragma GCC unroll 6
+    for (int i = 0; i < mr; i++) {
+        _mm256_storeu_ps(tmp[i], c0[i]);
+        _mm256_storeu_ps(tmp[i] + 8, c1[i]);
+    }
+    for (int i = 0; i < mr; i++) {
+        float *o = out + (size_t)i * ldo;
+        if (flags & NN_GEMM_GELU)
+            nn_gelu(tmp[i], (size_t)nc);
+        for (int j = 0; j < nc; j++)
+            o[j] = (flags & NN_GEMM_ACCUMULATE) ? o[j] + tmp[i][j] : tmp[i][j];
+    }
+}
+
+#define TILE2_CASE(R)                                                                                         \
+    case R:                                                                                                   \
+        tile_avx2(R, K, A, lda, B, out, ldo, nc, flags);                                                      \
+        break;
+
+__attribute__((target("avx2,fma"))) static void tile2_dispatch(int mr, int K, const float *A, size_t lda,
+                                                               const float *B, float *out, size_t ldo, int nc,
+                                                               int flags)
+{
+    switch (mr) {
+        TILE2_CASE(1) TILE2_CASE(2) TILE2_CASE(3) TILE2_CASE(4) TILE2_CASE(5) TILE2_CASE(6)
+    default:
+        break;
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void gemm_avx2(float *out, int ldo, const float *A, int lda,
+                                                          const nn_packed *W, int M, int flags)
+{
+    const int K = W->K;
+    for (int i0 = 0; i0 < M; i0 += NN_MR2) {
+        const int mr = M - i0 < NN_MR2 ? M - i0 : NN_MR2;
+        const float *Ai = A + (size_t)i0 * (size_t)lda;
+        float *oi = out + (size_t)i0 * (size_t)ldo;
+        for (size_t pn = 0; pn < panels(W->N); pn++)
+            for (int half = 0; half < 2; half++) {
+                const int j0 = (int)pn * NN_NR + 16 * half, nc = W->N - j0 < 16 ? W->N - j0 : 16;
+                if (nc > 0)
+                    tile2_dispatch(mr, K, Ai, (size_t)lda, W->p + pn * W->pstride + 16 * half, oi + j0,
+                                   (size_t)ldo, nc, flags);
+            }
+    }
+}
+#endif
+
+int nn_gemm_isa = 0;
+
 void nn_gemm_packed(float *out, int ldo, const float *A, int lda, const nn_packed *W, int M, int flags)
 {
     if (M <= 0 || W->N <= 0)
         return;
 #ifdef NN_GEMM_AVX512
-    if (!nn_portable_only && __builtin_cpu_supports("avx512f")) {
+    if (!nn_portable_only && nn_gemm_isa < 1 && __builtin_cpu_supports("avx512f")) {
         gemm_avx512(out, ldo, A, lda, W, M, flags);
+        return;
+    }
+    if (!nn_portable_only && nn_gemm_isa < 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        gemm_avx2(out, ldo, A, lda, W, M, flags);
         return;
     }
 #endif

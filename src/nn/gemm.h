@@ -5,8 +5,8 @@
  * operand on every call (a tenth of the forward's time) and, in the 0.3.21 that Debian ships,
  * runs its AVX2 kernels on AVX-512 CPUs it does not know (Zen 4).  Here the weights are packed
  * at model load into column panels of NN_NR = 32, and an AVX-512 micro-kernel reads the
- * activations in place: row-major, any leading dimension, no copy.  Without AVX-512 a portable
- * kernel runs on the same packed layout.
+ * activations in place: row-major, any leading dimension, no copy.  Without AVX-512 an AVX2 +
+ * FMA kernel, and without those a portable C kernel, runs on the same packed layout.
  *
  * Layout: panel p holds output columns 32p .. 32p+31 as K rows of 32 floats (k-major),
  * 64-byte aligned, zero past N. */
@@ -60,5 +60,9 @@ enum {
 /* out[M,N] (ld ldo) = A[M,K] (ld lda) times the packed matrix, modified by flags (NN_GEMM_*).
  * Single-threaded: callers split M over their threads. */
 void nn_gemm_packed(float *out, int ldo, const float *A, int lda, const nn_packed *W, int M, int flags);
+
+/* Tests and benchmarks only: 0 = the widest kernel the CPU has (AVX-512, AVX2 + FMA, C);
+ * 1 = at most AVX2; 2 = the portable C kernel.  nn_portable_only (nn.h) also forces C. */
+extern int nn_gemm_isa;
 
 #endif
