@@ -45,6 +45,18 @@ static int nthreads(const pth_tabpfn *m)
     return m->threads > 0 ? m->threads : omp_get_max_threads();
 }
 
+/* Whether a parallel loop over this much arithmetic is worth waking the other threads.  With
+ * the CLI's OMP_WAIT_POLICY=PASSIVE idle threads sleep, and waking them was measured at about
+ * 0.1 ms per parallel region on the 2-vCPU VM here: single-row prediction has ~60 regions of
+ * a few MFLOP, and forking all of them made it slower than one thread (12 ms vs 8 ms, case c).
+ * 20 MFLOP is ~0.1 ms of one core's GEMM time. */
+#define PAR_MIN_FLOPS 2e7
+
+static int worth_forking(double flops)
+{
+    return flops >= PAR_MIN_FLOPS;
+}
+
 /* Layers 0..L-2 cache every column; the last layer only the target column, the only one whose
  * item attention reaches the decoder.  Each slot is K0^T [D, N] (transposed: 16 keys per
  * vector load in the few-query kernel, no BLAS transpose-packing) followed by V0 [N, D]. */
@@ -135,7 +147,8 @@ static void feature_attention(const pth_tabpfn *m, const tabpfn_layer *ly, float
     const long nchunks = (long)((rows + (size_t)rpc - 1) / (size_t)rpc);
     const size_t tok = (size_t)rpc * (size_t)C;
     const float scale = 1.0f / sqrtf((float)D);
-#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    const int par = worth_forking((double)rows * C * (8.0 * E * E + 4.0 * C * E));
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt) if (par)
     for (long ch = 0; ch < nchunks; ch++) {
         float *buf = ws->buf[omp_get_thread_num()];
         const size_t r0 = (size_t)ch * (size_t)rpc;
@@ -168,7 +181,8 @@ static void mlp(const pth_tabpfn *m, const tabpfn_layer *ly, float *X, int ld, s
         chunk = chunk < 16 ? 16 : chunk;
     }
     const long nchunks = (long)((M + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    const int par = worth_forking(4.0 * (double)M * E * hid);
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt) if (par)
     for (long ch = 0; ch < nchunks; ch++) {
         float *buf = ws->buf[omp_get_thread_num()];
         const size_t t0 = (size_t)ch * chunk;
@@ -246,7 +260,9 @@ static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int 
     if (chunk * (size_t)ws->nt > ntok)
         chunk = (ntok + (size_t)ws->nt - 1) / (size_t)ws->nt;
     const long nchunks = (long)((ntok + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+    const int par_proj = worth_forking(2.0 * (double)ntok * E * E);
+    const int par_attn = worth_forking(4.0 * (double)ntok * H * N * D);
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt) if (par_proj)
     for (long ch = 0; ch < nchunks; ch++) {
         const size_t t0 = (size_t)ch * chunk;
         const int mc = (int)(ntok - t0 < chunk ? ntok - t0 : chunk);
@@ -256,7 +272,7 @@ static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int 
      * threads (the last layer, or a narrow table). */
     const int nrb = cols >= ws->nt ? 1 : (T < ws->nt ? T : ws->nt);
     const int rpb = (T + nrb - 1) / nrb;
-#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt) if (par_attn)
     for (int it = 0; it < cols * nrb; it++) {
         const int j = it / nrb, r0 = (it % nrb) * rpb, nr = T - r0 < rpb ? T - r0 : rpb;
         if (nr <= 0)
@@ -274,7 +290,7 @@ static void item_attention_test(const pth_tabpfn_ctx *ctx, int l, float *X, int 
             memcpy(O + ((size_t)(r0 + t) * (size_t)cols + (size_t)j) * (size_t)E, o + (size_t)t * (size_t)E,
                    (size_t)E * sizeof *o);
     }
-#pragma omp parallel for schedule(dynamic) num_threads(ws->nt)
+#pragma omp parallel for schedule(dynamic) num_threads(ws->nt) if (par_proj)
     for (long ch = 0; ch < nchunks; ch++) {
         const size_t t0 = (size_t)ch * chunk;
         const int mc = (int)(ntok - t0 < chunk ? ntok - t0 : chunk);
@@ -300,7 +316,7 @@ static void encode_rows(const pth_tabpfn_ctx *ctx, const float *Xr, size_t rows,
 {
     const pth_tabpfn *m = ctx->m;
     const int E = m->E, FG = m->FG, G = ctx->G, C = ctx->C;
-#pragma omp parallel for schedule(static) num_threads(nthreads(m))
+#pragma omp parallel for schedule(static) num_threads(nthreads(m)) if (worth_forking(4.0 * (double)rows * G * E * FG))
     for (long r = 0; r < (long)rows; r++) {
         const float *x = Xr + (size_t)r * ctx->F;
         float *tok = out + (size_t)r * (size_t)C * (size_t)E;
