@@ -252,54 +252,92 @@ NN_CLONES static void attention_small(const nn_attn *a, float *scratch)
 #include "nn/vmath512.h"
 
 
-/* attention_small with the scores of one query in four 16-lane registers (N <= 64) and its
- * output in D/16 registers: every K and V element is loaded once per query and feeds a fused
- * multiply-add; nothing but the probabilities goes through memory. */
-__attribute__((target("avx512f"))) static void attention_small_avx512(const nn_attn *a, float *scratch)
+/* attention_small for AVX-512: scores of a query in NB 16-lane registers (NB = ceil(N/16),
+ * a compile-time constant per instantiation), four queries at a time so that every K^T and V
+ * vector loaded feeds four fused multiply-adds; only the probabilities go through memory. */
+#define NN_QG 4
+
+__attribute__((target("avx512f"), always_inline)) static inline void
+attention_small_block(const nn_attn *a, const float *kt, float *pr, int i0, int G, int NB)
 {
-    const int M = a->M, N = a->N, D = a->D, nv = D / 16;
-    float *kt = scratch, *pr = kt + (size_t)D * NN_SMALL; /* K^T [D, 64] zero-padded, probs [64] */
-    for (int d = 0; d < D; d++)
-        for (int j = 0; j < NN_SMALL; j++)
-            kt[d * NN_SMALL + j] = j < N ? k_at(a, j, d) : 0.0f;
-    __mmask16 valid[4];
-    for (int b = 0; b < 4; b++) {
-        int n = N - 16 * b;
-        valid[b] = (__mmask16)(n >= 16 ? 0xFFFF : (n <= 0 ? 0 : (1u << n) - 1u));
-    }
+    const int N = a->N, D = a->D, nv = D / 16;
     const __m512 scale = _mm512_set1_ps(a->scale), ninf = _mm512_set1_ps(-INFINITY);
-    for (int i = 0; i < M; i++) {
-        const float *q = a->Q + (size_t)i * (size_t)a->ldq;
-        __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-        for (int d = 0; d < D; d++) {
-            const __m512 qd = _mm512_set1_ps(q[d]);
-            const float *kr = kt + d * NN_SMALL;
-            for (int b = 0; b < 4; b++)
-                s[b] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(kr + 16 * b), s[b]);
+    __m512 s[NN_QG][4];
+    for (int g = 0; g < NN_QG; g++)
+        for (int b = 0; b < NB; b++)
+            s[g][b] = _mm512_setzero_ps();
+    const float *q[NN_QG];
+    for (int g = 0; g < NN_QG; g++)
+        q[g] = a->Q + (size_t)(i0 + (g < G ? g : 0)) * (size_t)a->ldq;
+    for (int d = 0; d < D; d++) {
+        const float *kr = kt + d * NN_SMALL;
+        __m512 k[4];
+        for (int b = 0; b < NB; b++)
+            k[b] = _mm512_loadu_ps(kr + 16 * b);
+        for (int g = 0; g < NN_QG; g++) {
+            const __m512 qd = _mm512_set1_ps(q[g][d]);
+            for (int b = 0; b < NB; b++)
+                s[g][b] = _mm512_fmadd_ps(qd, k[b], s[g][b]);
         }
+    }
+    float inv[NN_QG];
+    for (int g = 0; g < NN_QG; g++) {
         __m512 mx = ninf;
-        for (int b = 0; b < 4; b++) {
-            s[b] = _mm512_mask_mov_ps(ninf, valid[b], _mm512_mul_ps(s[b], scale));
-            mx = _mm512_max_ps(mx, s[b]);
+        for (int b = 0; b < NB; b++) {
+            const int n = N - 16 * b;
+            const __mmask16 valid = (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+            s[g][b] = _mm512_mask_mov_ps(ninf, valid, _mm512_mul_ps(s[g][b], scale));
+            mx = _mm512_max_ps(mx, s[g][b]);
         }
         const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
         __m512 sum = _mm512_setzero_ps();
-        for (int b = 0; b < 4; b++) {
-            __m512 e = _mm512_maskz_mov_ps(valid[b], exp512(_mm512_sub_ps(s[b], m)));
+        for (int b = 0; b < NB; b++) {
+            const __m512 e = exp512(_mm512_sub_ps(s[g][b], m)); /* exp(-inf) = 0 past N */
             sum = _mm512_add_ps(sum, e);
-            _mm512_storeu_ps(pr + 16 * b, e);
+            _mm512_storeu_ps(pr + g * NN_SMALL + 16 * b, e);
         }
-        const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-        __m512 o[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-        for (int j = 0; j < N; j++) {
-            const __m512 pj = _mm512_set1_ps(pr[j]);
-            const float *v = a->V + (size_t)j * (size_t)a->ldv;
-            for (int b = 0; b < nv; b++)
-                o[b] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(v + 16 * b), o[b]);
-        }
-        float *out = a->O + (size_t)i * (size_t)a->ldo;
+        inv[g] = 1.0f / _mm512_reduce_add_ps(sum);
+    }
+    __m512 o[NN_QG][4];
+    for (int g = 0; g < NN_QG; g++)
         for (int b = 0; b < nv; b++)
-            _mm512_storeu_ps(out + 16 * b, _mm512_mul_ps(o[b], inv));
+            o[g][b] = _mm512_setzero_ps();
+    for (int j = 0; j < N; j++) {
+        const float *v = a->V + (size_t)j * (size_t)a->ldv;
+        __m512 vj[4];
+        for (int b = 0; b < nv; b++)
+            vj[b] = _mm512_loadu_ps(v + 16 * b);
+        for (int g = 0; g < NN_QG; g++) {
+            const __m512 pj = _mm512_set1_ps(pr[g * NN_SMALL + j]);
+            for (int b = 0; b < nv; b++)
+                o[g][b] = _mm512_fmadd_ps(pj, vj[b], o[g][b]);
+        }
+    }
+    for (int g = 0; g < G; g++) {
+        float *out = a->O + (size_t)(i0 + g) * (size_t)a->ldo;
+        for (int b = 0; b < nv; b++)
+            _mm512_storeu_ps(out + 16 * b, _mm512_mul_ps(o[g][b], _mm512_set1_ps(inv[g])));
+    }
+}
+
+__attribute__((target("avx512f"))) static void attention_small_avx512(const nn_attn *a, float *scratch)
+{
+    const int M = a->M, N = a->N, D = a->D, NB = (N + 15) / 16;
+    float *kt = scratch, *pr = kt + (size_t)D * NN_SMALL; /* K^T [D, 64] zero-padded, probs [QG, 64] */
+    for (int d = 0; d < D; d++)
+        for (int j = N; j < 16 * NB; j++)
+            kt[d * NN_SMALL + j] = 0.0f;
+    for (int j = 0; j < N; j++)
+        for (int d = 0; d < D; d++)
+            kt[d * NN_SMALL + j] = k_at(a, j, d);
+    for (int i0 = 0; i0 < M; i0 += NN_QG) {
+        const int G = M - i0 < NN_QG ? M - i0 : NN_QG;
+        switch (NB) {
+        case 1: attention_small_block(a, kt, pr, i0, G, 1); break;
+        case 2: attention_small_block(a, kt, pr, i0, G, 2); break;
+        case 3: attention_small_block(a, kt, pr, i0, G, 3); break;
+        default: attention_small_block(a, kt, pr, i0, G, 4); break;
+        }
     }
 }
 
@@ -460,7 +498,7 @@ static size_t packed_kv_floats(const nn_attn *a)
 size_t nn_attention_scratch(const nn_attn *a)
 {
     if (attn_small(a))
-        return (size_t)a->D * NN_SMALL + NN_SMALL + 16;
+        return (size_t)a->D * NN_SMALL + 4 * NN_SMALL + 16; /* K^T, probabilities of 4 queries */
     /* Room for every kernel the CPU may pick: the BLAS path, the few-query kernel (callers may
      * run fewer queries than M) and the packed path. */
     size_t n = nn_attention_scratch_big(a) + packed_kv_floats(a);
