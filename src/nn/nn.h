@@ -1,7 +1,10 @@
 /* Numeric core for transformer inference on a CPU: float32, row-major, every matrix given
  * as (pointer, leading dimension) so strided views (a column of a token grid, one head of a
- * fused QKV buffer) need no copies.  GEMMs go to OpenBLAS (cblas_sgemm); the elementwise
- * kernels are plain C compiled in several ISA versions and picked at load time.
+ * fused QKV buffer) need no copies.  Products with fixed weights go through the packed-weight
+ * GEMM of gemm.h; nn_linear / nn_matmul (any operands) call OpenBLAS's cblas_sgemm.  The
+ * elementwise kernels are plain C compiled in several ISA versions and picked at load time;
+ * with AVX-512, attention runs on hand-written kernels (few keys, few queries) or on the
+ * packed GEMM (K and V packed once per call).
  *
  * Conventions: a linear map uses the nn.Linear layout, W is (out, in), y = x W^T + b.
  * Sizes are int because that is what CBLAS takes; callers check their bounds. */
