@@ -44,6 +44,11 @@ echo "# $(date -u +%FT%TZ)  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 
      "(family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs)), $(nproc) cpus," \
      "load $(cut -d' ' -f1-3 /proc/loadavg), OMP_NUM_THREADS=$OMP_NUM_THREADS" \
      "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}${RT:+, real-time priority}"
+# Same-machine PyTorch reference (bench/tabpfn_torch.py; torch 1.13 via bench/deps.sh), when
+# /usr/bin/python3 has torch: timed right after pathos as timings.json did (median of
+# PATHOS_TORCH_REPS runs, default 5, after one warm-up; OMP_WAIT_POLICY left at its default).
+TORCH_REPS=${PATHOS_TORCH_REPS:-5}
+/usr/bin/python3 -c 'import torch' 2>/dev/null || TORCH_REPS=0
 for c in $CASES; do
   case $c in
     c) args="300 100 50 2.4229" ;;
@@ -52,5 +57,16 @@ for c in $CASES; do
     b) args="120 30 13 0" ;;
     *) echo "unknown case $c" >&2; exit 2 ;;
   esac
-  $RT "$BIN" "$DATA/model_random.safetensors" "$DATA/case_$c" $args "$REPS"
+  $RT "$BIN" "$DATA/model_random.safetensors" "$DATA/case_$c" $args "$REPS" | tee "$BUILD/tabpfn_bench_$c.log"
+  if [ "$TORCH_REPS" -gt 0 ]; then
+    tout=$(env -u OMP_WAIT_POLICY $RT /usr/bin/python3 bench/tabpfn_torch.py --data "$DATA" --time "$c" \
+           --reps "$TORCH_REPS" 2>&1) || true
+    sed 's/^/    torch: /' <<<"$tout"
+    awk -v t="$(awk '$1 == "torch_forward_s" {print $3}' <<<"$tout")" -v a="${args##* }" \
+        '/one-shot forward/ && !done {done = 1; p = $3
+         if (t == "") { print "  torch (same machine)    no timing (failed validation?)"; exit }
+         printf "  torch (same machine)    %8.3f s; torch / pathos one-shot wall = %.2fx", t, t / p
+         if (a > 0) printf "; stored anchor %.2f s / pathos = %.2fx", a, a / p
+         printf "\n" }' "$BUILD/tabpfn_bench_$c.log"
+  fi
 done
