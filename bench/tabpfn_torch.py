@@ -12,7 +12,7 @@ rows' multi-query item attention the K/V head 0 repeated to all 6 heads (repeat_
   bench/tabpfn_torch.py [--data DIR] --time CASE [--reps 5]      validate CASE, then time it
 
 Timing follows timings.json: torch.set_num_threads(2), torch.inference_mode(), model loaded,
-1 warm-up then REPS timed runs (time.perf_counter), median.  Prints
+1 warm-up (the validation run) then REPS timed runs (time.perf_counter), median.  Prints
 "torch_forward_s CASE SECONDS" (machine-readable) only when the case validates
 (max |logits - logits_f64| <= 2e-5).
 """
@@ -283,9 +283,8 @@ def main():
     if not ok:
         print(f"torch: case {a.time} failed validation; no timing reported", file=sys.stderr)
         return 1
-    runs = []
+    runs = []  # the validation run above was the warm-up
     with torch.inference_mode():
-        model(X, y)  # warm-up
         for _ in range(a.reps):
             t0 = time.perf_counter()
             model(X, y)
