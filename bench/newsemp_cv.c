@@ -5,12 +5,16 @@
  *      $(pkg-config --libs libutf8proc openblas libcjson) -lxgboost -lm -o build/newsemp_cv
  * Run:
  *   build/newsemp_cv [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE]
+ *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]]
+ * --transfer fits the GoEmotions transfer model on GOEMOTIONS_DIR/train.tsv (once, before the
+ * CV; it never sees NewsEmp ratings) and adds its document features to the dense block.
  * Prints one line per target; --preds writes row,fold,target,y,pred,lo,hi as CSV. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pathos/newsemp.h"
+#include "pathos/textemo.h"
 
 int main(int argc, char **argv)
 {
@@ -19,7 +23,7 @@ int main(int argc, char **argv)
     o.vader_path = "data/lexicons/vader/vader_lexicon.txt";
     o.afinn_dir = "data/lexicons/afinn";
     size_t rows = 0;
-    const char *preds = NULL, *data = "data/newsemp/messages.csv";
+    const char *preds = NULL, *data = "data/newsemp/messages.csv", *transfer = NULL, *tmodel = "linear";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--grouped"))
             o.grouped = 1;
@@ -48,10 +52,26 @@ int main(int argc, char **argv)
             o.n_word_weights = nww;
         } else if (!strcmp(argv[i], "--no-stack"))
             o.stack_targets = 0;
-        else if (!strcmp(argv[i], "--no-lexicon"))
+        else if (!strcmp(argv[i], "--transfer") && i + 1 < argc)
+            transfer = argv[++i];
+        else if (!strcmp(argv[i], "--transfer-model") && i + 1 < argc)
+            tmodel = argv[++i];
+        else if (!strcmp(argv[i], "--dense-grid") && i + 1 < argc) {
+            static double dw[16];
+            size_t ndw = 0;
+            for (char *p = argv[++i]; *p && ndw < 16;) {
+                char *end;
+                dw[ndw++] = strtod(p, &end);
+                p = *end == ',' ? end + 1 : end;
+                if (end == p && *p)
+                    break;
+            }
+            o.dense_weights = dw;
+            o.n_dense_weights = ndw;
+        } else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid W1,W2,..]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
             return 2;
         }
     }
@@ -61,14 +81,34 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
     }
+    pth_emotransfer *tm = NULL;
+    if (transfer) {
+        pth_emotransfer_config tc;
+        pth_emotransfer_config_default(&tc);
+        tc.data_dir = transfer;
+        if (pth_textemo_model_parse(tmodel) < 0) {
+            fprintf(stderr, "error: unknown transfer model '%s'\n", tmodel);
+            return 2;
+        }
+        tc.model = (pth_textemo_model)pth_textemo_model_parse(tmodel);
+        if (!(tm = pth_emotransfer_train(&tc, &err))) {
+            fprintf(stderr, "error: %s\n", err.msg);
+            pth_newsemp_free(&d);
+            return 1;
+        }
+        o.transfer = tm;
+    }
     pth_newsemp_result r;
-    if (pth_newsemp_cv(&d, &o, &r, &err) != PTH_OK) {
+    int crc = pth_newsemp_cv(&d, &o, &r, &err);
+    pth_emotransfer_free(tm);
+    if (crc != PTH_OK) {
         fprintf(stderr, "error: %s\n", err.msg);
         pth_newsemp_free(&d);
         return 1;
     }
-    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s\n", d.n, o.folds,
-           o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s);
+    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s\n", d.n, o.folds,
+           o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s,
+           transfer ? tmodel : "off");
     const char *names[2] = {"empathy", "distress"};
     for (int t = 0; t < 2; t++) {
         const pth_newsemp_metrics *m = &r.target[t];

@@ -128,10 +128,22 @@ static void test_meld_cli(const char *bin)
     CHECK(count_lines(out) == 1109);
     CHECK(strstr(out, "{\"id\":\"1\",\"scores\":{\"neutral\":") == out);
     /* JSON eval output is one object with the with/without-context scores. */
-    CHECK(run("%s %s text eval --task meld --model fasttext --context 1 --max-train 2000 --json > eval.json", env, bin) ==
-          0);
+    CHECK(run("%s %s text eval --task meld --model fasttext --context 1 --max-train 2000 --no-transfer --json > eval.json",
+              env, bin) == 0);
     out = slurp("eval.json");
     CHECK(strstr(out, "\"dev_weighted_f1\":") != NULL && strstr(out, "\"dev_weighted_f1_no_context\":") != NULL);
+    CHECK(strstr(out, "\"transfer\":false") != NULL);
+    /* The saved model above carries its GoEmotions transfer model (trained by default from
+     * $PATHOS_DATA_DIR/goemotions): predict needed no GoEmotions data.  Without context the
+     * stacked level scores each text alone; a missing GoEmotions folder is a clear error. */
+    CHECK(run("%s %s text train --task meld --model fasttext --context 0 --max-train 2000 -o meld0.bin 2>/dev/null", env,
+              bin) == 0);
+    write_file("m0in.jsonl", "{\"text\": \"Oh my God!\"}\n{\"text\": \"I hate you.\"}\n");
+    CHECK(run("%s text predict -m meld0.bin --input m0in.jsonl > m0.jsonl%s", bin, "") == 0);
+    CHECK(count_lines(slurp("m0.jsonl")) == 2);
+    CHECK(run("%s %s text train --task meld --context 0 --max-train 500 --goemotions-data /nonexistent -o x.bin "
+              "2>/dev/null",
+              env, bin) != 0);
 }
 
 static void test_newsemp_cli(const char *bin)

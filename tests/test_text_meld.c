@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "pathos/textclf.h"
@@ -138,11 +139,70 @@ static void test_end_to_end(void)
     CHECK(pth_meld_eval(&c, &r, &err) == PTH_ERR_INVALID);
 }
 
+/* GoEmotions transfer features in the stacked level: a small slice trains and scores with
+ * and without context, and a saved classifier (transfer model inside) scores identically
+ * after loading. */
+static void test_transfer(void)
+{
+    pth_meld_config c;
+    pth_meld_config_default(&c);
+    char dir[1024], gdir[1024];
+    snprintf(dir, sizeof dir, "%s", pth_test_shared("data/meld/MELD"));
+    snprintf(gdir, sizeof gdir, "%s", pth_test_shared("data/goemotions"));
+    c.data_dir = dir;
+    c.model = PTH_TEXTEMO_FASTTEXT;
+    c.max_train = 3000;
+    c.transfer.data_dir = gdir;
+    c.transfer.model = PTH_TEXTEMO_FASTTEXT;
+    c.transfer.max_train = 6000;
+    pth_error err = {0};
+    for (int ctx = 0; ctx <= 1; ctx++) {
+        c.context = ctx;
+        pth_meld_result r;
+        CHECK_OK(pth_meld_eval(&c, &r, &err), &err);
+        printf("meld 3k slice + transfer (6k GoEmotions), context %d: dev weighted-F1 %.4f (first level %.4f)\n", ctx,
+               r.weighted_f1, r.utt_weighted_f1);
+        CHECK(r.weighted_f1 > 0.40);
+    }
+    pth_textclf *m = pth_meld_train(&c, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/meld_transfer.bin", pth_test_tmpdir());
+    CHECK_OK(pth_textclf_save(m, path, &err), &err);
+    pth_textclf *u = pth_textclf_load(path, &err);
+    CHECK(u != NULL);
+    const char *texts[] = {"Oh my God, are you serious?", "I hate this.", "Okay.", "Thank you so much!"};
+    const char *spk[] = {"Rachel", "Ross", "Rachel", "Monica"};
+    double P[4 * PTH_MELD_NCLASSES], Q[4 * PTH_MELD_NCLASSES];
+    if (u) {
+        CHECK_OK(pth_textclf_score_dialogue(m, 4, texts, spk, P, &err), &err);
+        CHECK_OK(pth_textclf_score_dialogue(u, 4, texts, spk, Q, &err), &err);
+        CHECK(memcmp(P, Q, sizeof P) == 0);
+        CHECK(pth_textclf_context(u, NULL) == 1);
+    }
+    pth_textclf_free(u);
+    /* Truncated: refused. */
+    FILE *fp = fopen(path, "r+b");
+    if (fp) {
+        fseek(fp, 0, SEEK_END);
+        long len = ftell(fp);
+        fclose(fp);
+        CHECK(truncate(path, len / 2) == 0);
+        u = pth_textclf_load(path, &err);
+        CHECK(u == NULL);
+        pth_textclf_free(u);
+    }
+    pth_textclf_free(m);
+}
+
 int main(void)
 {
     test_load();
     test_folds();
     test_context_features();
     test_end_to_end();
+    test_transfer();
     return pth_test_finish();
 }

@@ -72,6 +72,11 @@ typedef struct {
     int stack_targets;           /* 1 (default): multi-task stacking - each target is refitted
                                     as b0 + b1 yhat_empathy + b2 yhat_distress on the inner-CV
                                     out-of-fold predictions of the training fold */
+    const struct pth_emotransfer *transfer; /* NULL (default): none.  Otherwise an emotion model
+                                    fitted on GoEmotions train (pathos/textemo.h; it never sees
+                                    NewsEmp ratings) whose PTH_EMOTRANSFER_NDOC document features
+                                    (mean and max over sentences) join the dense block, sharing
+                                    its standardisation and its weight w. */
 } pth_newsemp_options;
 
 void pth_newsemp_options_default(pth_newsemp_options *o);

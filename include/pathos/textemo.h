@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pathos/blob.h"
 #include "pathos/error.h"
 #include "pathos/fasttext.h"
 
@@ -89,6 +90,49 @@ typedef struct {
 /* Train on train, tune thresholds (and the ensemble weight) on dev, report on test. */
 int pth_goemo_eval(const pth_goemo_config *c, pth_goemo_result *r, pth_error *err);
 
+/* ------------------------------------------------------------------ GoEmotions transfer
+ *
+ * An emotion model trained on the GoEmotions *train* split only (never on the labels of the
+ * task that uses it) whose outputs serve as dense features elsewhere: MELD utterances (and
+ * their dialogue context) and NewsEmp essays.  Code: src/text/emotransfer.c.
+ *
+ * Text features (PTH_EMOTRANSFER_NFEAT per text): the 28 label probabilities (one-vs-rest
+ * sigmoids; the ensemble averages fastText and linear), then the 7 Ekman groups
+ * (anger disgust fear joy sadness surprise neutral), each the largest probability of its
+ * member labels.  Document features (PTH_EMOTRANSFER_NDOC): the text features of every
+ * sentence (split after . ! ? and newlines), their mean, then their maximum. */
+
+#define PTH_EMOTRANSFER_NFEAT (PTH_GOEMO_NLABELS + PTH_GOEMO_EKMAN_GROUPS)
+#define PTH_EMOTRANSFER_NDOC (2 * PTH_EMOTRANSFER_NFEAT)
+
+typedef struct pth_emotransfer pth_emotransfer;
+
+typedef struct {
+    const char *data_dir;    /* GoEmotions folder: train.tsv and ekman_mapping.json */
+    pth_textemo_model model; /* default FASTTEXT (seconds to fit; LINEAR takes minutes) */
+    size_t max_train;        /* 0 = all 43,410 training texts (tests use a slice) */
+    int threads;
+    uint64_t seed;
+    pth_ft_params ft;        /* as pth_goemo_config_default */
+    double linear_C;
+    unsigned hash_bits;
+} pth_emotransfer_config;
+
+void pth_emotransfer_config_default(pth_emotransfer_config *c);
+pth_emotransfer *pth_emotransfer_train(const pth_emotransfer_config *c, pth_error *err);
+void pth_emotransfer_free(pth_emotransfer *t);
+/* F: n x PTH_EMOTRANSFER_NFEAT. */
+int pth_emotransfer_text_features(const pth_emotransfer *t, size_t n, const char *const *texts, double *F,
+                                  pth_error *err);
+/* F: n x PTH_EMOTRANSFER_NDOC. */
+int pth_emotransfer_doc_features(const pth_emotransfer *t, size_t n, const char *const *texts, double *F,
+                                 pth_error *err);
+/* Serialisation inside other model files: u32 model kind, 28 x i32 Ekman group of each label,
+ * then the fastText blob and/or the linear blob (pathos/blob.h encodings). */
+void pth_emotransfer_write(const pth_emotransfer *t, pth_blob_writer *w);
+/* NULL on error: in err, or latched in r (pth_blob_reader_status). */
+pth_emotransfer *pth_emotransfer_read(pth_blob_reader *r, pth_error *err);
+
 /* ------------------------------------------------------------------ MELD */
 
 #define PTH_MELD_NCLASSES 7
@@ -136,12 +180,18 @@ typedef struct {
     pth_ft_params ft;
     double linear_C;
     unsigned hash_bits;
+    /* GoEmotions transfer: when transfer.data_dir is set (default NULL = off), an emotion
+     * model is fitted on GoEmotions train (pth_emotransfer_train; it never sees MELD) and the
+     * log of its PTH_EMOTRANSFER_NFEAT probabilities for each utterance (and, with context,
+     * for the turns just before and after it) join the inputs of the stacked level, which is
+     * then fitted even when context = 0.  The transfer model is saved inside the classifier. */
+    pth_emotransfer_config transfer;
 } pth_meld_config;
 
 void pth_meld_config_default(pth_meld_config *c);
 
 typedef struct {
-    double weighted_f1, macro_f1, accuracy; /* dev, with context when context > 0 */
+    double weighted_f1, macro_f1, accuracy; /* dev, stacked level (context and/or transfer) */
     double utt_weighted_f1, utt_macro_f1;   /* dev, first level alone (no context) */
     double per_class_f1[PTH_MELD_NCLASSES];
     double train_seconds;

@@ -25,6 +25,9 @@
 typedef struct {
     const char *task, *data, *model, *out;
     int threads, json, context, causal, no_context;
+    const char *goemo;      /* MELD / NewsEmp: GoEmotions folder of the transfer model */
+    int no_transfer;        /* MELD / NewsEmp: no GoEmotions transfer features */
+    const char *transfer_model; /* fasttext | linear | ensemble */
     uint64_t seed;
     uint64_t max_train;
     int inner_folds;        /* NewsEmp train */
@@ -59,6 +62,13 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
         {"seed", 's', PTH_ARG_U64, &o->seed, "S", "random seed (default 1)"},
         {"context", 0, PTH_ARG_INT, &o->context, "K", "MELD: context window in turns, 0 = none (default 2)"},
         {"causal", 0, PTH_ARG_FLAG, &o->causal, NULL, "MELD: use earlier turns only"},
+        {"goemotions-data", 0, PTH_ARG_STR, &o->goemo, "DIR",
+         "MELD: GoEmotions folder for the transfer features (default $PATHOS_DATA_DIR/goemotions, else "
+         "data/goemotions)"},
+        {"no-transfer", 0, PTH_ARG_FLAG, &o->no_transfer, NULL,
+         "MELD: no GoEmotions transfer features (an emotion model fitted on GoEmotions train)"},
+        {"transfer-model", 0, PTH_ARG_STR, &o->transfer_model, "KIND",
+         "MELD: transfer model fasttext | linear | ensemble (default fasttext)"},
         {"max-train", 0, PTH_ARG_U64, &o->max_train, "N", "use only the first N training rows"},
         {"json", 0, PTH_ARG_FLAG, &o->json, NULL, "print results as JSON"},
         {"inner-folds", 0, PTH_ARG_INT, &o->inner_folds, "K", "NewsEmp train: inner CV folds for tuning and intervals (default 5)"},
@@ -79,6 +89,11 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
     }
     if (pth_textemo_model_parse(o->model) < 0) {
         fprintf(stderr, "pathos %s: --model must be fasttext, linear or ensemble, got '%s'\n", cmd, o->model);
+        return 2;
+    }
+    if (o->transfer_model && pth_textemo_model_parse(o->transfer_model) < 0) {
+        fprintf(stderr, "pathos %s: --transfer-model must be fasttext, linear or ensemble, got '%s'\n", cmd,
+                o->transfer_model);
         return 2;
     }
     if (o->threads < 1 || o->threads > 256) {
@@ -102,7 +117,15 @@ static void goemo_config(const task_opts *o, const char *data, pth_goemo_config 
     c->max_train = (size_t)o->max_train;
 }
 
-static void meld_config(const task_opts *o, const char *data, pth_meld_config *c)
+/* GoEmotions folder of the transfer model, NULL when --no-transfer. */
+static const char *transfer_dir(const task_opts *o, char *buf, size_t n)
+{
+    if (o->no_transfer)
+        return NULL;
+    return o->goemo ? o->goemo : default_data("goemotions", buf, n);
+}
+
+static void meld_config(const task_opts *o, const char *data, char *gbuf, size_t gn, pth_meld_config *c)
 {
     pth_meld_config_default(c);
     c->data_dir = data;
@@ -113,6 +136,10 @@ static void meld_config(const task_opts *o, const char *data, pth_meld_config *c
     if (o->context >= 0)
         c->context = o->context;
     c->causal = o->causal;
+    c->transfer.data_dir = transfer_dir(o, gbuf, gn);
+    c->transfer.seed = o->seed;
+    if (o->transfer_model)
+        c->transfer.model = (pth_textemo_model)pth_textemo_model_parse(o->transfer_model);
 }
 
 /* ------------------------------------------------------------------ eval */
@@ -178,7 +205,8 @@ static int eval_goemotions(const task_opts *o, const char *data)
 static int eval_meld(const task_opts *o, const char *data)
 {
     pth_meld_config c;
-    meld_config(o, data, &c);
+    char gbuf[4096];
+    meld_config(o, data, gbuf, sizeof gbuf, &c);
     pth_meld_result r;
     pth_error err = {0};
     if (pth_meld_eval(&c, &r, &err))
@@ -189,6 +217,7 @@ static int eval_meld(const task_opts *o, const char *data)
         cJSON_AddStringToObject(j, "model", o->model);
         cJSON_AddNumberToObject(j, "context", c.context);
         cJSON_AddBoolToObject(j, "causal", c.causal);
+        cJSON_AddBoolToObject(j, "transfer", c.transfer.data_dir != NULL);
         cJSON_AddNumberToObject(j, "dev_weighted_f1", r.weighted_f1);
         cJSON_AddNumberToObject(j, "dev_macro_f1", r.macro_f1);
         cJSON_AddNumberToObject(j, "dev_accuracy", r.accuracy);
@@ -204,9 +233,11 @@ static int eval_meld(const task_opts *o, const char *data)
         return 0;
     }
     printf("MELD (%s; train %zu utterances, dev %zu)\n", o->model, r.n_train, r.n_dev);
-    printf("  dev weighted-F1 %.4f  macro-F1 %.4f  accuracy %.4f  (context %d turns%s)\n", r.weighted_f1,
-           r.macro_f1, r.accuracy, c.context, c.causal ? ", causal" : "");
-    printf("  dev weighted-F1 %.4f  macro-F1 %.4f  without context\n", r.utt_weighted_f1, r.utt_macro_f1);
+    printf("  dev weighted-F1 %.4f  macro-F1 %.4f  accuracy %.4f  (context %d turns%s, %s)\n", r.weighted_f1,
+           r.macro_f1, r.accuracy, c.context, c.causal ? ", causal" : "",
+           c.transfer.data_dir ? "GoEmotions transfer" : "no transfer");
+    printf("  dev weighted-F1 %.4f  macro-F1 %.4f  first level alone (no context, no transfer)\n", r.utt_weighted_f1,
+           r.utt_macro_f1);
     printf("  training %.1f s\n", r.train_seconds);
     for (size_t k = 0; k < PTH_MELD_NCLASSES; k++)
         printf("    %-10s %.3f\n", pth_meld_class(k), r.per_class_f1[k]);
@@ -403,7 +434,8 @@ static int cmd_train(int argc, char **argv)
         m = pth_goemo_train(&c, &err);
     } else {
         pth_meld_config c;
-        meld_config(&o, data, &c);
+        char gbuf[4096];
+        meld_config(&o, data, gbuf, sizeof gbuf, &c);
         m = pth_meld_train(&c, &err);
     }
     if (!m || pth_textclf_save(m, o.out, &err)) {

@@ -342,6 +342,51 @@ void pth_meld_context_features(const int *dialogue, const char *const *speaker, 
     }
 }
 
+/* ------------------------------------------------------------------ stacked-level inputs */
+
+#define TNF PTH_EMOTRANSFER_NFEAT
+
+size_t txm_l2_nfeat(int context, int transfer)
+{
+    size_t base = context > 0 ? pth_meld_context_nfeat(context) : K7;
+    return base + (transfer ? (context > 0 ? 3 : 1) * (size_t)TNF : 0);
+}
+
+static void log_transfer(const double *T, long j, double *f)
+{
+    for (size_t k = 0; k < TNF; k++)
+        f[k] = j < 0 ? 0.0 : log(T[(size_t)j * TNF + k] + 1e-3);
+}
+
+void txm_l2_features(const int *dialogue, const char *const *speaker, size_t n, const double *P, const double *T,
+                     int context, int causal, double *F)
+{
+    size_t nf = txm_l2_nfeat(context, T != NULL), nb = context > 0 ? pth_meld_context_nfeat(context) : K7;
+    double *C = context > 0 ? malloc(n * nb * sizeof *C + 1) : NULL;
+    if (context > 0 && C)
+        pth_meld_context_features(dialogue, speaker, n, P, context, causal, C);
+    for (size_t i = 0; i < n; i++) {
+        double *f = F + i * nf;
+        if (context > 0 && C)
+            memcpy(f, C + i * nb, nb * sizeof *f);
+        else if (context > 0)
+            memset(f, 0, nb * sizeof *f); /* out of memory: no context rather than a crash */
+        else
+            for (size_t k = 0; k < K7; k++)
+                f[k] = log(P[i * K7 + k] + 1e-4);
+        if (!T)
+            continue;
+        log_transfer(T, (long)i, f + nb);
+        if (context > 0) {
+            long prev = i > 0 && dialogue[i - 1] == dialogue[i] ? (long)i - 1 : -1;
+            long next = !causal && i + 1 < n && dialogue[i + 1] == dialogue[i] ? (long)i + 1 : -1;
+            log_transfer(T, prev, f + nb + TNF);
+            log_transfer(T, next, f + nb + 2 * TNF);
+        }
+    }
+    free(C);
+}
+
 /* ------------------------------------------------------------------ evaluation */
 
 void pth_meld_config_default(pth_meld_config *c)
@@ -362,6 +407,8 @@ void pth_meld_config_default(pth_meld_config *c)
     c->ft.word_ngrams = 2;
     c->linear_C = 4.0; /* dev weighted-F1 of the linear model alone: C 0.25 .447, 1 .504, 4 .513, 16 .504 */
     c->hash_bits = 18;
+    pth_emotransfer_config_default(&c->transfer);
+    c->transfer.data_dir = NULL; /* off unless a GoEmotions folder is given */
 }
 
 static unsigned char *one_hot(const int *label, size_t n)
@@ -435,24 +482,27 @@ static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, double
     return rc;
 }
 
-/* The stacked context level, fitted on out-of-fold first-level probabilities. */
+/* The stacked level (context and/or transfer features), fitted on out-of-fold first-level
+ * probabilities.  The transfer features need no folds: that model never saw MELD labels. */
 static int level2_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_textclf *m, pth_error *err)
 {
-    size_t nf = pth_meld_context_nfeat(c->context);
+    size_t nf = txm_l2_nfeat(c->context, m->transfer != NULL);
     double *P = malloc(tr->n * K7 * sizeof(double) + 1), *F = malloc(tr->n * nf * sizeof(double) + 1);
-    int rc = !P || !F ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
+    double *T = m->transfer ? malloc(tr->n * TNF * sizeof(double) + 1) : NULL;
+    int rc = !P || !F || (m->transfer && !T) ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
     if (!rc)
         rc = level1_oof(c, tr, P, err);
+    if (!rc && T)
+        rc = pth_emotransfer_text_features(m->transfer, tr->n, (const char *const *)tr->text, T, err);
     if (!rc) {
-        pth_meld_context_features(tr->dialogue, (const char *const *)tr->speaker, tr->n, P, c->context, c->causal,
-                                  F);
+        txm_l2_features(tr->dialogue, (const char *const *)tr->speaker, tr->n, P, T, c->context, c->causal, F);
         m->l2 = calloc(1, sizeof *m->l2);
         if (!m->l2 || txe_l2_fit(F, tr->label, tr->n, nf, K7, 1e-3, 300, m->l2))
             rc = pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
         m->context = c->context;
         m->causal = c->causal;
     }
-    free(P), free(F);
+    free(P), free(F), free(T);
     return rc;
 }
 
@@ -464,7 +514,13 @@ static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr,
         return NULL;
     }
     int rc = level1_fit(c, (const char *const *)tr->text, tr->label, tr->n, m, err);
-    if (!rc && c->context > 0)
+    if (!rc && c->transfer.data_dir) {
+        pth_emotransfer_config tc = c->transfer;
+        tc.threads = c->threads;
+        if (!(m->transfer = pth_emotransfer_train(&tc, err)))
+            rc = err && err->code ? err->code : PTH_ERR_INTERNAL;
+    }
+    if (!rc && (c->context > 0 || m->transfer))
         rc = level2_fit(c, tr, m, err);
     if (rc) {
         pth_textclf_free(m);

@@ -236,7 +236,7 @@ int pth_newsemp_load_lexicons(const char *vader_path, const char *afinn_dir, pth
     return rc;
 }
 
-/* Dense block (n x NDENSE): VADER features, AFINN features, document statistics. */
+/* Lexicon block (n x NDENSE): VADER features, AFINN features, document statistics. */
 int pth_newsemp_dense_features(const char *const *texts, size_t n, const pth_lexicon *vader, const pth_lexicon *afinn,
                                double *D)
 {
@@ -260,6 +260,32 @@ int pth_newsemp_dense_features(const char *const *texts, size_t n, const pth_lex
         pth_tokens_free(&t);
     }
     return failed ? -1 : 0;
+}
+
+/* The whole dense block (n x nd): the lexicon block, then (nd > NDENSE) the transfer
+ * model's document features. */
+static int dense_all(const char *const *texts, size_t n, const pth_lexicon *vader, const pth_lexicon *afinn,
+                     const pth_emotransfer *transfer, size_t nd, double *D, pth_error *err)
+{
+    double *L = malloc(n * NDENSE * sizeof *L + 1);
+    double *T = transfer ? malloc(n * PTH_EMOTRANSFER_NDOC * sizeof *T + 1) : NULL;
+    int rc = !L || (transfer && !T) ? pth_fail(err, PTH_ERR_NOMEM, "out of memory computing dense features") : 0;
+    if (!rc && pth_newsemp_dense_features(texts, n, vader, afinn, L) != 0)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
+    if (!rc && T)
+        rc = pth_emotransfer_doc_features(transfer, n, texts, T, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        memcpy(D + i * nd, L + i * NDENSE, NDENSE * sizeof *D);
+        if (T)
+            memcpy(D + i * nd + NDENSE, T + i * PTH_EMOTRANSFER_NDOC, PTH_EMOTRANSFER_NDOC * sizeof *D);
+    }
+    free(L), free(T);
+    return rc;
+}
+
+static size_t dense_count(const pth_newsemp_options *o)
+{
+    return o->transfer ? PTH_NEWSEMP_NDENSE_MAX : NDENSE;
 }
 
 /* Linear kernels of the two TF-IDF blocks over all rows: Kw = Xw Xw^T, Kc = Xc Xc^T.
@@ -321,48 +347,54 @@ static int gram_blocks(const pth_csr *X, size_t split, double *Kw, double *Kc)
     return failed ? -1 : 0;
 }
 
-/* Kd = Z Z^T / NDENSE with Z the dense block standardised by training-row statistics. */
-void pth_newsemp_dense_z(const double *row, const double *mean, const double *sd, double *z)
+/* Kd = Z Z^T / nd with Z the dense block standardised by training-row statistics. */
+static void dense_z_n(const double *row, const double *mean, const double *sd, size_t nd, double *z)
 {
-    for (int f = 0; f < NDENSE; f++) {
+    for (size_t f = 0; f < nd; f++) {
         double v = sd[f] > 1e-12 ? (row[f] - mean[f]) / sd[f] : 0.0;
         /* Clip extreme z-scores so one odd essay cannot dominate the kernel. */
         z[f] = v > 5 ? 5 : (v < -5 ? -5 : v);
     }
 }
 
-/* mean/sd (NDENSE each) receive the training-row statistics. */
-static void dense_kernel(const double *D, size_t N, const size_t *tr, size_t m, double *Kd, double *mean, double *sd)
+void pth_newsemp_dense_z(const double *row, const double *mean, const double *sd, double *z)
 {
-    memset(mean, 0, NDENSE * sizeof *mean);
-    memset(sd, 0, NDENSE * sizeof *sd);
+    dense_z_n(row, mean, sd, NDENSE, z);
+}
+
+/* mean/sd (nd each) receive the training-row statistics. */
+static void dense_kernel(const double *D, size_t N, size_t nd, const size_t *tr, size_t m, double *Kd, double *mean,
+                         double *sd)
+{
+    memset(mean, 0, nd * sizeof *mean);
+    memset(sd, 0, nd * sizeof *sd);
     for (size_t a = 0; a < m; a++)
-        for (int f = 0; f < NDENSE; f++)
-            mean[f] += D[tr[a] * NDENSE + (size_t)f];
-    for (int f = 0; f < NDENSE; f++)
+        for (size_t f = 0; f < nd; f++)
+            mean[f] += D[tr[a] * nd + f];
+    for (size_t f = 0; f < nd; f++)
         mean[f] /= (double)m;
     for (size_t a = 0; a < m; a++)
-        for (int f = 0; f < NDENSE; f++) {
-            double v = D[tr[a] * NDENSE + (size_t)f] - mean[f];
+        for (size_t f = 0; f < nd; f++) {
+            double v = D[tr[a] * nd + f] - mean[f];
             sd[f] += v * v;
         }
-    for (int f = 0; f < NDENSE; f++)
+    for (size_t f = 0; f < nd; f++)
         sd[f] = sqrt(sd[f] / (double)m);
-    double *Z = malloc(N * NDENSE * sizeof *Z);
+    double *Z = malloc(N * nd * sizeof *Z);
     if (!Z) {
         memset(Kd, 0, N * N * sizeof *Kd);
         return;
     }
     for (size_t i = 0; i < N; i++)
-        pth_newsemp_dense_z(D + i * NDENSE, mean, sd, Z + i * NDENSE);
+        dense_z_n(D + i * nd, mean, sd, nd, Z + i * nd);
 #pragma omp parallel for schedule(dynamic, 16)
     for (long long ii = 0; ii < (long long)N; ii++) {
         size_t i = (size_t)ii;
         for (size_t j = 0; j <= i; j++) {
             double s = 0;
-            for (int f = 0; f < NDENSE; f++)
-                s += Z[i * NDENSE + (size_t)f] * Z[j * NDENSE + (size_t)f];
-            Kd[i * N + j] = Kd[j * N + i] = s / NDENSE;
+            for (size_t f = 0; f < nd; f++)
+                s += Z[i * nd + f] * Z[j * nd + f];
+            Kd[i * N + j] = Kd[j * N + i] = s / (double)nd;
         }
     }
     free(Z);
@@ -496,6 +528,7 @@ typedef struct {
     const pth_newsemp *d;
     const pth_newsemp_options *o;
     size_t N;
+    size_t nd;                   /* dense features per row */
     const double *alphas;
     size_t na, nw;               /* nw: number of (word weight, dense weight) combinations */
     double cww[256], cwd[256];   /* the combinations */
@@ -835,9 +868,9 @@ static int fold_kernels(cv_ctx *c, const pth_csr *counts, const pth_hash_options
         pth_csr_free(&Xall);
     if (keep_tf && rc)
         pth_tfidf_free(keep_tf);
-    double mbuf[NDENSE], sbuf[NDENSE];
+    double mbuf[PTH_NEWSEMP_NDENSE_MAX], sbuf[PTH_NEWSEMP_NDENSE_MAX];
     if (!rc)
-        dense_kernel(D, c->N, tr, m, c->Kd, mean ? mean : mbuf, sd ? sd : sbuf);
+        dense_kernel(D, c->N, c->nd, tr, m, c->Kd, mean ? mean : mbuf, sd ? sd : sbuf);
     return rc;
 }
 
@@ -922,6 +955,7 @@ static int ctx_init(cv_ctx *c, const pth_newsemp *d, const pth_newsemp_options *
     c->d = d;
     c->o = o;
     c->N = d->n;
+    c->nd = dense_count(o);
     c->alphas = o->alphas ? o->alphas : DEFAULT_ALPHAS;
     c->na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
     const double *dws = o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W;
@@ -953,7 +987,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         return rc;
     pth_lexicon *vader = NULL, *afinn = NULL;
     pth_csr counts = {0};
-    double *D = malloc(N * NDENSE * sizeof *D), *lo_c = malloc(N * NT * sizeof *lo_c);
+    double *D = malloc(N * c.nd * sizeof *D), *lo_c = malloc(N * NT * sizeof *lo_c);
     double *hi_c = malloc(N * NT * sizeof *hi_c), *chosen = calloc(o->folds * NT * 3, sizeof *chosen);
     /* Per-fold outputs in test-row order: pred, lo, hi, lo_c, hi_c (q x NT each). */
     double *scratch = malloc(5 * N * NT * sizeof *scratch);
@@ -979,8 +1013,8 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
         rc = pth_text_hash_corpus(&o->hash, NULL, (const char *const *)d->essay, N, &counts, err);
         r->featurize_docs_per_s = (double)N / fmax(now_s() - tf0, 1e-9);
     }
-    if (!rc && pth_newsemp_dense_features((const char *const *)d->essay, N, vader, afinn, D) != 0)
-        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
+    if (!rc)
+        rc = dense_all((const char *const *)d->essay, N, vader, afinn, o->transfer, c.nd, D, err);
     if (!rc)
         pth_newsemp_folds(d, o->grouped, o->folds, o->seed, r->fold);
     for (size_t f = 0; f < o->folds && !rc; f++) {
@@ -1047,8 +1081,8 @@ void pth_newsemp_fit_free(pth_newsemp_fit *m)
 
 /* Primal weights of the kernel-ridge function with dual weights a over the rows of X (TF-IDF,
  * word block below `split`) and Z (standardised dense rows): word columns ww X^T a, char
- * columns X^T a, dense wd Z^T a / NDENSE (the kernels of gram_blocks and dense_kernel). */
-static void primal(const pth_csr *X, size_t split, const double *Z, const double *a, double ww, double wd,
+ * columns X^T a, dense wd Z^T a / nd (the kernels of gram_blocks and dense_kernel). */
+static void primal(const pth_csr *X, size_t split, const double *Z, size_t nd, const double *a, double ww, double wd,
                    const uint32_t *pos, double *w, double *dw)
 {
     for (size_t j = 0; j < X->nrows; j++)
@@ -1057,8 +1091,8 @@ static void primal(const pth_csr *X, size_t split, const double *Z, const double
             w[pos[col]] += (col < split ? ww : 1.0) * a[j] * (double)X->data[k];
         }
     for (size_t j = 0; j < X->nrows; j++)
-        for (int f = 0; f < NDENSE; f++)
-            dw[f] += wd * a[j] * Z[j * NDENSE + (size_t)f] / NDENSE;
+        for (size_t f = 0; f < nd; f++)
+            dw[f] += wd * a[j] * Z[j * nd + f] / (double)nd;
 }
 
 int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_fit *m, pth_error *err)
@@ -1079,7 +1113,9 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
     pth_csr counts = {0}, X = {0};
     fit_capture cap;
     memset(&cap, 0, sizeof cap);
-    double *D = malloc(N * NDENSE * sizeof *D), *Z = malloc(N * NDENSE * sizeof *Z);
+    size_t nd = c.nd;
+    m->ndense = nd;
+    double *D = malloc(N * nd * sizeof *D), *Z = malloc(N * nd * sizeof *Z);
     double *abuf = calloc(4 * N, sizeof *abuf), *pred = malloc(5 * NT * sizeof *pred);
     double chosen[NT * 3];
     size_t *all = malloc(N * sizeof *all);
@@ -1102,8 +1138,8 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
         rc = pth_csr_init(&counts, ncols, err);
     if (!rc)
         rc = pth_text_hash_corpus(&o->hash, NULL, (const char *const *)d->essay, N, &counts, err);
-    if (!rc && pth_newsemp_dense_features((const char *const *)d->essay, N, vader, afinn, D) != 0)
-        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing lexicon features");
+    if (!rc)
+        rc = dense_all((const char *const *)d->essay, N, vader, afinn, o->transfer, nd, D, err);
     pth_lexicon_free(vader);
     pth_lexicon_free(afinn);
     if (!rc)
@@ -1120,7 +1156,7 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
     free(c.K);
     if (!rc) {
         for (size_t i = 0; i < N; i++)
-            pth_newsemp_dense_z(D + i * NDENSE, m->mean, m->sd, Z + i * NDENSE);
+            dense_z_n(D + i * nd, m->mean, m->sd, nd, Z + i * nd);
         /* Support = the columns that occur in training (every other weight is zero). */
         memset(pos, 0xff, ncols * sizeof *pos);
         for (size_t k = 0; k < X.indptr[N]; k++)
@@ -1145,8 +1181,8 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
         size_t split = o->hash.word_bits ? bs[1] : 0;
         for (size_t t = 0; t < NT; t++) {
             double ww = c.cww[cap.combo[t]], wd = c.cwd[cap.combo[t]];
-            primal(&X, split, Z, cap.a_base[t], ww, wd, pos, m->w[t], m->dw[t]);
-            primal(&X, split, Z, cap.a_sig[t], ww, wd, pos, m->w[NT + t], m->dw[NT + t]);
+            primal(&X, split, Z, nd, cap.a_base[t], ww, wd, pos, m->w[t], m->dw[t]);
+            primal(&X, split, Z, nd, cap.a_sig[t], ww, wd, pos, m->w[NT + t], m->dw[NT + t]);
             m->b[t] = cap.b_base[t];
             m->b[NT + t] = cap.b_sig[t];
             memcpy(m->beta[t], cap.beta[t], sizeof cap.beta[t]);

@@ -8,8 +8,12 @@
 
 #include "pathos/newsemp.h"
 #include "pathos/text.h"
+#include "pathos/textemo.h"
 
 #define PTH_NEWSEMP_NDENSE (2 * PTH_LEX_NFEAT + PTH_DOCSTAT_NFEAT)
+/* With GoEmotions transfer features (pth_newsemp_options.transfer) the dense block is
+ * longer: the lexicon / statistics block, then PTH_EMOTRANSFER_NDOC document features. */
+#define PTH_NEWSEMP_NDENSE_MAX (PTH_NEWSEMP_NDENSE + PTH_EMOTRANSFER_NDOC)
 
 /* Linear functions of the NewsEmp features, 4 of them: 0/1 = base empathy / distress
  * predictors, 2/3 = difficulty models sigma(x) of the stacked empathy / distress.
@@ -19,11 +23,12 @@
 typedef struct {
     pth_hash_options hash;
     pth_tfidf tfidf;
-    double mean[PTH_NEWSEMP_NDENSE], sd[PTH_NEWSEMP_NDENSE];
+    size_t ndense;   /* dense features used: PTH_NEWSEMP_NDENSE, or NDENSE_MAX with transfer */
+    double mean[PTH_NEWSEMP_NDENSE_MAX], sd[PTH_NEWSEMP_NDENSE_MAX];
     size_t nnz;      /* support: columns seen in training */
     uint32_t *cols;  /* nnz, ascending */
     double *w[4];    /* nnz each */
-    double dw[4][PTH_NEWSEMP_NDENSE];
+    double dw[4][PTH_NEWSEMP_NDENSE_MAX];
     double b[4];
     double beta[2][3];   /* stacked target t = beta0 + beta1 f_0 + beta2 f_1 */
     double qn[2];        /* normalised conformal quantile */

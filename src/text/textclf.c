@@ -8,11 +8,12 @@
 #include "pathos/blob.h"
 #include "pathos/fasttext.h"
 #include "pathos/io.h"
+#include "pathos/textemo.h"
 #include "pathos/textmetrics.h"
 #include "text/textemo_internal.h"
 
 #define TXC_MAGIC 0x43585450u /* "PTXC" */
-#define TXC_VERSION 1u
+#define TXC_VERSION 2u /* 2: GoEmotions transfer model of the stacked level; 1 still read */
 #define TXC_MAXLABELS 1024
 
 /* ------------------------------------------------------------------ second level */
@@ -206,6 +207,7 @@ void pth_textclf_free(pth_textclf *m)
         txe_l2_free(m->l2);
         free(m->l2);
     }
+    pth_emotransfer_free(m->transfer);
     free(m);
 }
 
@@ -326,6 +328,9 @@ int txc_level1(const pth_textclf *m, size_t n, const char *const *texts, double 
 
 int pth_textclf_scores(const pth_textclf *m, size_t n, const char *const *texts, double *P, pth_error *err)
 {
+    /* A stacked level without context (transfer features only) scores each text alone. */
+    if (m->l2 && m->context == 0)
+        return pth_textclf_score_dialogue(m, n, texts, NULL, P, err);
     return txc_level1(m, n, texts, P, err);
 }
 
@@ -335,17 +340,22 @@ int pth_textclf_score_dialogue(const pth_textclf *m, size_t n, const char *const
     int rc = txc_level1(m, n, texts, P, err);
     if (rc || !m->l2 || n == 0)
         return rc;
-    size_t nf = pth_meld_context_nfeat(m->context);
+    size_t nf = txm_l2_nfeat(m->context, m->transfer != NULL);
     double *F = malloc(n * nf * sizeof(double) + 1);
+    double *T = m->transfer ? malloc(n * PTH_EMOTRANSFER_NFEAT * sizeof(double) + 1) : NULL;
     int *dia = calloc(n + 1, sizeof(int));
-    if (!F || !dia) {
-        free(F), free(dia);
+    if (!F || !dia || (m->transfer && !T)) {
+        free(F), free(dia), free(T);
         return pth_fail(err, PTH_ERR_NOMEM, "text classifier: out of memory");
     }
-    pth_meld_context_features(dia, speakers, n, P, m->context, m->causal, F);
-    txe_l2_predict(m->l2, F, n, P);
-    free(F), free(dia);
-    return 0;
+    if (T)
+        rc = pth_emotransfer_text_features(m->transfer, n, texts, T, err);
+    if (!rc) {
+        txm_l2_features(dia, speakers, n, P, T, m->context, m->causal, F);
+        txe_l2_predict(m->l2, F, n, P);
+    }
+    free(F), free(dia), free(T);
+    return rc;
 }
 
 void pth_textclf_decide(const pth_textclf *m, const double *scores, unsigned char *labels)
@@ -368,7 +378,8 @@ void pth_textclf_decide(const pth_textclf *m, const double *scores, unsigned cha
  * Layout: u32 "PTXC", u32 version, str task, u32 multilabel, u32 nlabels, nlabels x str
  * label, f64s thresholds, f64 w_ft, u32 has_cal [f64s 4 x nlabels Platt (a, b): fastText
  * then linear], u32 has_ft [fastText blob], u32 has_lin [linear
- * blob], i32 context, i32 causal, u32 has_l2 [u64 nf, u64 K, f64s mu, f64s sd, f64s W]. */
+ * blob], i32 context, i32 causal, (version 2:) u32 has_transfer [pth_emotransfer_write blob],
+ * u32 has_l2 [u64 nf, u64 K, f64s mu, f64s sd, f64s W]. */
 
 int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
 {
@@ -393,6 +404,9 @@ int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
         txl_save(m->lin, &w);
     pth_blob_i32(&w, m->context);
     pth_blob_i32(&w, m->causal);
+    pth_blob_u32(&w, m->transfer != NULL);
+    if (m->transfer)
+        pth_emotransfer_write(m->transfer, &w);
     pth_blob_u32(&w, m->l2 != NULL);
     if (m->l2) {
         pth_blob_u64(&w, m->l2->nf);
@@ -409,10 +423,10 @@ static int read_l2(pth_blob_reader *r, pth_textclf *m)
     uint64_t nf = pth_blob_read_u64(r), K = pth_blob_read_u64(r);
     if (!pth_blob_reader_ok(r))
         return -1;
-    if (K != m->nlabels || nf != pth_meld_context_nfeat(m->context)) {
+    size_t want = txm_l2_nfeat(m->context, m->transfer != NULL);
+    if (K != m->nlabels || nf != want) {
         pth_blob_reader_fail(r, "context level has %llu features x %llu classes, expected %zu x %zu",
-                             (unsigned long long)nf, (unsigned long long)K, pth_meld_context_nfeat(m->context),
-                             m->nlabels);
+                             (unsigned long long)nf, (unsigned long long)K, want, m->nlabels);
         return -1;
     }
     m->l2 = calloc(1, sizeof *m->l2);
@@ -431,17 +445,18 @@ static int read_l2(pth_blob_reader *r, pth_textclf *m)
     return pth_blob_reader_ok(r) ? 0 : -1;
 }
 
-static pth_textclf *read_header(pth_blob_reader *r)
+static pth_textclf *read_header(pth_blob_reader *r, uint32_t *version)
 {
     if (pth_blob_read_u32(r) != TXC_MAGIC) {
         pth_blob_reader_fail(r, "not a pathos text classifier (bad magic)");
         return NULL;
     }
     uint32_t ver = pth_blob_read_u32(r);
-    if (pth_blob_reader_ok(r) && ver != TXC_VERSION) {
-        pth_blob_reader_fail(r, "unsupported text classifier version %u (this build reads %u)", ver, TXC_VERSION);
+    if (pth_blob_reader_ok(r) && ver != 1 && ver != TXC_VERSION) {
+        pth_blob_reader_fail(r, "unsupported text classifier version %u (this build reads 1..%u)", ver, TXC_VERSION);
         return NULL;
     }
+    *version = ver;
     char *task = pth_blob_read_str(r, 31);
     uint32_t ml = pth_blob_read_u32(r), L = pth_blob_read_u32(r);
     if (pth_blob_reader_ok(r) && (L < 1 || L > TXC_MAXLABELS))
@@ -469,7 +484,8 @@ pth_textclf *pth_textclf_load(const char *path, pth_error *err)
         return NULL;
     pth_blob_reader r;
     pth_blob_reader_init(&r, buf, len, path);
-    pth_textclf *m = read_header(&r);
+    uint32_t version = 0;
+    pth_textclf *m = read_header(&r, &version);
     int rc = 0;
     if (m) {
         free(m->thr);
@@ -496,6 +512,9 @@ pth_textclf *pth_textclf_load(const char *path, pth_error *err)
         m->causal = pth_blob_read_i32(&r);
         if (!rc && pth_blob_reader_ok(&r) && (m->context < 0 || m->context > 5))
             pth_blob_reader_fail(&r, "context window %d out of range", m->context);
+        if (!rc && version >= 2 && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
+            if (!(m->transfer = pth_emotransfer_read(&r, err)) && pth_blob_reader_ok(&r))
+                rc = err && err->code ? err->code : PTH_ERR_FORMAT;
         if (!rc && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
             read_l2(&r, m);
         if (!rc && pth_blob_reader_ok(&r) && !m->ft && !m->lin)

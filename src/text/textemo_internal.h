@@ -67,8 +67,19 @@ struct pth_textclf {
     struct pth_fasttext *ft; /* may be NULL */
     txl_model *lin;          /* may be NULL */
     int context, causal;     /* conversation context level (context 0 = none) */
+    struct pth_emotransfer *transfer; /* GoEmotions transfer features of the stacked level; may be NULL */
     txe_l2 *l2;
 };
+
+/* MELD stacked level (meld.c): number of inputs, and the inputs of n utterances of one or
+ * more dialogues (rows sorted by dialogue): the context features of pth_meld_context_features
+ * (context > 0) or the own log-probabilities (context 0), then, when T (n x
+ * PTH_EMOTRANSFER_NFEAT transfer features) is given, log(T + 1e-3) of the utterance and, with
+ * context, of the turns just before and after it (zeros where there is none; causal: none
+ * after). */
+size_t txm_l2_nfeat(int context, int transfer);
+void txm_l2_features(const int *dialogue, const char *const *speaker, size_t n, const double *P, const double *T,
+                     int context, int causal, double *F);
 
 /* Allocates a classifier with copies of the label names. */
 struct pth_textclf *txc_new(const char *task, int multilabel, size_t nlabels, const char *const *labels);
