@@ -21,6 +21,13 @@ if [ "${PATHOS_BENCH_RT:-0}" = 1 ]; then
   command -v chrt >/dev/null && chrt -f 50 true 2>/dev/null && RT="chrt -f 50" ||
     echo "PATHOS_BENCH_RT=1: chrt -f 50 is not available here; timing at normal priority" >&2
 fi
+# PATHOS_BENCH_HUGEPAGES=1 backs malloc with transparent huge pages in both programs
+# (glibc >= 2.35 tunable).  On the KVM guest here a first touch of a 4 KiB page costs ~7 us;
+# PyTorch allocates fresh tensors for every operation (1.2 GB of attention scores per layer in
+# case d) and spends most of its time in page faults without it.
+if [ "${PATHOS_BENCH_HUGEPAGES:-0}" = 1 ]; then
+  export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 # OpenBLAS 0.3.21 treats Zen 4 as Haswell (AVX2 kernels).  Its AVX-512 kernels are ~30% faster
@@ -43,7 +50,7 @@ cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude bench/tabpfn_bench.c "$BUILD
 echo "# $(date -u +%FT%TZ)  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" \
      "(family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs)), $(nproc) cpus," \
      "load $(cut -d' ' -f1-3 /proc/loadavg), OMP_NUM_THREADS=$OMP_NUM_THREADS" \
-     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}${RT:+, real-time priority}"
+     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}${RT:+, real-time priority}${GLIBC_TUNABLES:+, $GLIBC_TUNABLES}"
 # Same-machine PyTorch reference (bench/tabpfn_torch.py; torch 1.13 via bench/deps.sh), when
 # /usr/bin/python3 has torch: timed right after pathos as timings.json did (median of
 # PATHOS_TORCH_REPS runs, default 5, after one warm-up; OMP_WAIT_POLICY left at its default).
