@@ -118,7 +118,7 @@ static void test_meld_cli(const char *bin)
 {
     char env[2048];
     snprintf(env, sizeof env, "PATHOS_DATA_DIR=%s", pth_test_shared("data"));
-    CHECK(run("%s %s text train --task meld --model fasttext --context 1 --max-train 3000 -o meld.bin 2>/dev/null", env,
+    CHECK(run("%s %s text train --task meld --model fasttext --context 1 --max-train 3000 --transfer-model fasttext -o meld.bin 2>/dev/null", env,
               bin) == 0);
     /* The dev file, dialogue by dialogue with context: one line per utterance. */
     CHECK(run("%s text predict -m meld.bin -i %s --text-col Utterance --speaker-col Speaker --dialogue-col Dialogue_ID "
@@ -134,9 +134,10 @@ static void test_meld_cli(const char *bin)
     CHECK(strstr(out, "\"dev_weighted_f1\":") != NULL && strstr(out, "\"dev_weighted_f1_no_context\":") != NULL);
     CHECK(strstr(out, "\"transfer\":false") != NULL);
     /* The saved model above carries its GoEmotions transfer model (trained by default from
-     * $PATHOS_DATA_DIR/goemotions): predict needed no GoEmotions data.  Without context the
+     * $PATHOS_DATA_DIR/goemotions; fastText here to keep the test fast): predict needed no
+     * GoEmotions data.  Without context the
      * stacked level scores each text alone; a missing GoEmotions folder is a clear error. */
-    CHECK(run("%s %s text train --task meld --model fasttext --context 0 --max-train 2000 -o meld0.bin 2>/dev/null", env,
+    CHECK(run("%s %s text train --task meld --model fasttext --context 0 --max-train 2000 --transfer-model fasttext -o meld0.bin 2>/dev/null", env,
               bin) == 0);
     write_file("m0in.jsonl", "{\"text\": \"Oh my God!\"}\n{\"text\": \"I hate you.\"}\n");
     CHECK(run("%s text predict -m meld0.bin --input m0in.jsonl > m0.jsonl%s", bin, "") == 0);

@@ -68,7 +68,7 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
         {"no-transfer", 0, PTH_ARG_FLAG, &o->no_transfer, NULL,
          "MELD: no GoEmotions transfer features (an emotion model fitted on GoEmotions train)"},
         {"transfer-model", 0, PTH_ARG_STR, &o->transfer_model, "KIND",
-         "MELD: transfer model fasttext | linear | ensemble (default fasttext)"},
+         "MELD: transfer model fasttext | linear | ensemble (default linear)"},
         {"max-train", 0, PTH_ARG_U64, &o->max_train, "N", "use only the first N training rows"},
         {"json", 0, PTH_ARG_FLAG, &o->json, NULL, "print results as JSON"},
         {"inner-folds", 0, PTH_ARG_INT, &o->inner_folds, "K", "NewsEmp train: inner CV folds for tuning and intervals (default 5)"},

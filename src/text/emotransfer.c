@@ -27,7 +27,7 @@ void pth_emotransfer_config_default(pth_emotransfer_config *c)
     pth_goemo_config_default(&g);
     memset(c, 0, sizeof *c);
     c->data_dir = g.data_dir;
-    c->model = PTH_TEXTEMO_FASTTEXT;
+    c->model = PTH_TEXTEMO_LINEAR;
     c->threads = 1;
     c->seed = 1;
     c->ft = g.ft;
