@@ -293,10 +293,18 @@ typedef struct {
                            0.5 ||w||^2 + C sum_i s_i log(1 + exp(-y_i (w.x_i + b))) (default 1) */
     int fit_intercept;  /* 1 (default), intercept unpenalised */
     int balanced;       /* 1: per-label sample weights s_i = n / (2 n_class(y_i)); 0 (default): 1 */
-    double tol;         /* L-BFGS stops at ||grad||_inf <= tol * max(1, |f|) (default 1e-6) */
-    int max_iter;       /* L-BFGS iterations per label (default 500) */
-    int threads;        /* labels fitted in parallel; 0 = OpenMP default */
+    double tol;         /* stop at ||grad||_inf <= tol * max(1, |f|) (default 1e-6) */
+    int max_iter;       /* Newton (or L-BFGS) iterations per label (default 500) */
+    int threads;        /* threads (Newton: one per block of up to 16 labels; L-BFGS: one per
+                           label); 0 = OpenMP default.  Results are bit-identical for any
+                           thread count */
+    int solver;         /* PTH_LOGREG_NEWTON (default): truncated Newton, preconditioned CG,
+                           labels in lock-step blocks sharing the passes over X;
+                           PTH_LOGREG_LBFGS: L-BFGS, one label at a time.  Same objective
+                           and stopping rule. */
 } pth_logreg_options;
+
+enum { PTH_LOGREG_NEWTON = 0, PTH_LOGREG_LBFGS = 1 };
 
 void pth_logreg_options_default(pth_logreg_options *o);
 /* Y: n x n_labels, row-major, 0/1 bytes (one-vs-rest: each label an independent binary

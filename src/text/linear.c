@@ -1,4 +1,5 @@
-/* Ridge regression (conjugate gradients) and L2 logistic regression (L-BFGS, one-vs-rest)
+/* Ridge regression (conjugate gradients) and L2 logistic regression (truncated Newton or
+ * L-BFGS, one-vs-rest)
  * on CSR features; prediction and versioned serialisation (see pathos/text.h). */
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static void compact_free(compact_csr *c)
     memset(c, 0, sizeof *c);
 }
 
-static int compact_build(const pth_csr *X, compact_csr *c, pth_error *err)
+static int compact_build(const pth_csr *X, int by_freq, compact_csr *c, pth_error *err)
 {
     memset(c, 0, sizeof *c);
     size_t nnz = X->indptr[X->nrows];
@@ -51,6 +52,39 @@ static int compact_build(const pth_csr *X, compact_csr *c, pth_error *err)
     for (size_t k = 0; k < nnz; k++)
         c->X.indices[k] = (uint32_t)map[X->indices[k]];
     free(map);
+    if (by_freq && dact > 0) {
+        /* Renumber the compact columns by document frequency, most frequent first (ties in
+         * column order; a stable counting sort): the coefficients that nearly every row
+         * touches then share a few cache lines.  Rows are no longer sorted. */
+        size_t *df = calloc(dact, sizeof *df), mx = 0;
+        uint32_t *rank = malloc(dact * sizeof *rank), *act = malloc(dact * sizeof *act);
+        size_t *cnt = NULL;
+        if (df) {
+            for (size_t k = 0; k < nnz; k++)
+                df[c->X.indices[k]]++;
+            for (size_t j = 0; j < dact; j++)
+                mx = df[j] > mx ? df[j] : mx;
+            cnt = calloc(mx + 2, sizeof *cnt);
+        }
+        if (!df || !rank || !act || !cnt) {
+            free(df), free(rank), free(act), free(cnt);
+            compact_free(c);
+            return pth_fail(err, PTH_ERR_NOMEM, "out of memory compacting columns");
+        }
+        for (size_t j = 0; j < dact; j++)
+            cnt[mx - df[j] + 1]++;
+        for (size_t v = 1; v < mx + 2; v++)
+            cnt[v] += cnt[v - 1];
+        for (size_t j = 0; j < dact; j++) {
+            rank[j] = (uint32_t)cnt[mx - df[j]]++;
+            act[rank[j]] = c->active[j];
+        }
+        for (size_t k = 0; k < nnz; k++)
+            c->X.indices[k] = rank[c->X.indices[k]];
+        free(c->active);
+        c->active = act;
+        free(df), free(rank), free(cnt);
+    }
     c->dact = dact;
     c->X.nrows = X->nrows;
     c->X.ncols = dact;
@@ -243,7 +277,7 @@ int pth_ridge_fit(const pth_csr *X, const double *Y, size_t n_targets, const pth
             return pth_fail(err, PTH_ERR_INVALID, "ridge: target %zu of row %zu is not finite", i % n_targets,
                             i / n_targets);
     compact_csr c;
-    int rc = compact_build(X, &c, err);
+    int rc = compact_build(X, 0, &c, err);
     if (rc)
         return rc;
     double *W = calloc(c.dact * n_targets + 1, sizeof *W);
@@ -278,6 +312,7 @@ void pth_logreg_options_default(pth_logreg_options *o)
     o->tol = 1e-6;
     o->max_iter = 500;
     o->threads = 0;
+    o->solver = PTH_LOGREG_NEWTON;
 }
 
 /* log(1 + exp(-m)), stable for any m. */
@@ -417,7 +452,7 @@ static int lr_lbfgs(lr_problem *P, double *theta, double tol, int max_iter)
     return 0;
 }
 
-/* Fits label l of Y into W/B (compact columns). */
+/* Fits label l of Y into W/B (compact columns) with L-BFGS. */
 static int lr_fit_label(const pth_csr *X, const unsigned char *Y, size_t L, size_t l, const pth_logreg_options *o,
                         double *w, double *b)
 {
@@ -451,6 +486,399 @@ static int lr_fit_label(const pth_csr *X, const unsigned char *Y, size_t L, size
     return rc;
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* Logistic regression: truncated Newton with preconditioned conjugate gradients, the   */
+/* labels of one-vs-rest in lock-step blocks of NT_LANES.                               */
+/*                                                                                      */
+/* Every label is its own Newton solve of the same objective as above; a block only     */
+/* shares the passes over X: in the sparse kernels each stored x_ij meets the NT_LANES  */
+/* coefficients of column j, which lie side by side ([coordinate][lane] layout), so one */
+/* pass serves all labels of the block and the memory traffic per label drops.  Lanes   */
+/* never mix: every per-label quantity is computed lane by lane in a fixed order, so a  */
+/* label's result does not depend on its block, its lane or the thread count.          */
+/*                                                                                      */
+/* One Newton iteration per label: PCG on H s = -g (Jacobi preconditioner diag(H)),     */
+/* stopped at ||r|| <= NT_CG_ETA ||g||; Hessian-vector products in float (they only     */
+/* shape the search direction); then X s in double, a backtracking (Armijo) line search */
+/* on the exactly tracked margins z = X w + b, and the gradient in double at the new    */
+/* point.  The stopping rule is the L-BFGS one: ||grad||_inf <= tol * max(1, |f|).      */
+
+#define NT_LANES 16
+#define NT_CG_ETA 0.1
+#define NT_CG_MAX 200
+
+typedef struct {
+    const pth_csr *X; /* compact columns */
+    size_t n, d, D;   /* D = d + 1: coordinate d is the intercept */
+    int intercept;
+    double *y, *cs;   /* n x lanes: +-1 and C s_i (both 0 in unused lanes) */
+    double *z, *xs;   /* n x lanes: X w + b, X s + s_b */
+    float *dw;        /* n x lanes: C s_i sigma (1 - sigma), the Hessian weights */
+    double *w, *g, *s, *r, *p; /* D x lanes */
+    float *m;         /* D x lanes: preconditioner diag(H) */
+    float *pf, *hf;   /* D x lanes: p and X^T (dw (X p + p_b)) in float */
+    double *bd;       /* D x lanes: scratch */
+    void *mem_;
+} nt_block;
+
+static void nt_free(nt_block *B)
+{
+    free(B->mem_);
+    memset(B, 0, sizeof *B);
+}
+
+static int nt_alloc(nt_block *B, const pth_csr *X, int intercept)
+{
+    memset(B, 0, sizeof *B);
+    B->X = X;
+    B->n = X->nrows;
+    B->d = X->ncols;
+    B->D = X->ncols + 1;
+    B->intercept = intercept;
+    size_t nd = 4 * B->n + 6 * B->D, nf = B->n + 3 * B->D;
+    B->mem_ = calloc(nd * NT_LANES * sizeof(double) + nf * NT_LANES * sizeof(float), 1);
+    if (!B->mem_)
+        return -1;
+    double *q = B->mem_;
+    size_t nl = B->n * NT_LANES, dl = B->D * NT_LANES;
+    B->y = q, q += nl;
+    B->cs = q, q += nl;
+    B->z = q, q += nl;
+    B->xs = q, q += nl;
+    B->w = q, q += dl;
+    B->g = q, q += dl;
+    B->s = q, q += dl;
+    B->r = q, q += dl;
+    B->p = q, q += dl;
+    B->bd = q, q += dl;
+    float *fq = (float *)q;
+    B->dw = fq, fq += nl;
+    B->m = fq, fq += dl;
+    B->pf = fq, fq += dl;
+    B->hf = fq;
+    return 0;
+}
+
+/* The kernels spell out the lane loops with GCC/Clang vector types: lane-wise IEEE
+ * operations, so each lane computes exactly what a scalar loop would. */
+typedef float nt_vf __attribute__((vector_size(16)));
+typedef double nt_vd __attribute__((vector_size(16)));
+#define NT_VF (NT_LANES / 4)
+#define NT_VD (NT_LANES / 2)
+
+/* hf = X^T (dw .* (X pf + pf_b)) over the d columns, hb = sum of dw .* (X pf + pf_b). */
+static void nt_hv_pass(nt_block *B, double hb[NT_LANES])
+{
+    const pth_csr *X = B->X;
+    const nt_vf *pf = (const nt_vf *)B->pf, *pb = pf + B->d * NT_VF;
+    nt_vf *hf = (nt_vf *)B->hf;
+    const nt_vf *dw = (const nt_vf *)B->dw;
+    memset(hf, 0, B->d * NT_LANES * sizeof(float));
+    nt_vd hbv[NT_VD];
+    memset(hbv, 0, sizeof hbv);
+    for (size_t i = 0; i < B->n; i++) {
+        nt_vf t[NT_VF];
+        for (int v = 0; v < NT_VF; v++)
+            t[v] = pb[v];
+        size_t q0 = X->indptr[i], q1 = X->indptr[i + 1];
+        for (size_t q = q0; q < q1; q++) {
+            const nt_vf *pj = pf + (size_t)X->indices[q] * NT_VF;
+            nt_vf x = {X->data[q], X->data[q], X->data[q], X->data[q]};
+            for (int v = 0; v < NT_VF; v++)
+                t[v] += x * pj[v];
+        }
+        const nt_vf *dwi = dw + i * NT_VF;
+        for (int v = 0; v < NT_VF; v++) {
+            t[v] *= dwi[v];
+            hbv[2 * v] += (nt_vd){(double)t[v][0], (double)t[v][1]};
+            hbv[2 * v + 1] += (nt_vd){(double)t[v][2], (double)t[v][3]};
+        }
+        for (size_t q = q0; q < q1; q++) {
+            nt_vf *hj = hf + (size_t)X->indices[q] * NT_VF;
+            nt_vf x = {X->data[q], X->data[q], X->data[q], X->data[q]};
+            for (int v = 0; v < NT_VF; v++)
+                hj[v] += x * t[v];
+        }
+    }
+    for (int l = 0; l < NT_LANES; l++)
+        hb[l] = hbv[l / 2][l % 2];
+}
+
+/* xs = X s + s_b (double). */
+static void nt_xs_pass(nt_block *B)
+{
+    const pth_csr *X = B->X;
+    const nt_vd *sv = (const nt_vd *)B->s, *sb = sv + B->d * NT_VD;
+    nt_vd *xs = (nt_vd *)B->xs;
+    for (size_t i = 0; i < B->n; i++) {
+        nt_vd t[NT_VD];
+        for (int v = 0; v < NT_VD; v++)
+            t[v] = sb[v];
+        for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++) {
+            const nt_vd *sj = sv + (size_t)X->indices[q] * NT_VD;
+            double xd = (double)X->data[q];
+            nt_vd x = {xd, xd};
+            for (int v = 0; v < NT_VD; v++)
+                t[v] += x * sj[v];
+        }
+        for (int v = 0; v < NT_VD; v++)
+            xs[i * NT_VD + (size_t)v] = t[v];
+    }
+}
+
+/* At the margins z: objective f, gradient g, Hessian weights dw, preconditioner m. */
+static void nt_grad_pass(nt_block *B, double f[NT_LANES])
+{
+    const pth_csr *X = B->X;
+    size_t d = B->d;
+    nt_vd *gd = (nt_vd *)B->bd;
+    nt_vf *mf = (nt_vf *)B->m;
+    double gb[NT_LANES], mb[NT_LANES];
+    memset(gd, 0, d * NT_LANES * sizeof(double));
+    memset(mf, 0, d * NT_LANES * sizeof(float));
+    for (int l = 0; l < NT_LANES; l++)
+        f[l] = gb[l] = mb[l] = 0.0;
+    for (size_t i = 0; i < B->n; i++) {
+        nt_vd ri[NT_VD];
+        nt_vf di[NT_VF];
+        const double *yi = B->y + i * NT_LANES, *ci = B->cs + i * NT_LANES, *zi = B->z + i * NT_LANES;
+        for (int l = 0; l < NT_LANES; l++) {
+            double mi = yi[l] * zi[l];
+            f[l] += ci[l] * log1pexp_neg(mi);
+            double sg = 1.0 / (1.0 + exp(mi)); /* sigma(-y z) */
+            double r = -ci[l] * yi[l] * sg;
+            double h = ci[l] * sg * (1.0 - sg);
+            ri[l / 2][l % 2] = r;
+            di[l / 4][l % 4] = (float)h;
+            gb[l] += r;
+            mb[l] += h;
+        }
+        memcpy(B->dw + i * NT_LANES, di, sizeof di);
+        for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++) {
+            size_t j = X->indices[q];
+            double xd = (double)X->data[q];
+            float xf = X->data[q] * X->data[q];
+            nt_vd x = {xd, xd};
+            nt_vf x2 = {xf, xf, xf, xf};
+            nt_vd *gj = gd + j * NT_VD;
+            nt_vf *mj = mf + j * NT_VF;
+            for (int v = 0; v < NT_VD; v++)
+                gj[v] += x * ri[v];
+            for (int v = 0; v < NT_VF; v++)
+                mj[v] += x2 * di[v];
+        }
+    }
+    double ww[NT_LANES] = {0};
+    for (size_t j = 0; j < d; j++) {
+        const double *wj = B->w + j * NT_LANES, *gdj = B->bd + j * NT_LANES;
+        double *gj = B->g + j * NT_LANES;
+        float *mj = B->m + j * NT_LANES;
+        for (int l = 0; l < NT_LANES; l++) {
+            ww[l] += wj[l] * wj[l];
+            gj[l] = wj[l] + gdj[l];
+            mj[l] += 1.0f;
+        }
+    }
+    for (int l = 0; l < NT_LANES; l++) {
+        f[l] += 0.5 * ww[l];
+        B->g[d * NT_LANES + (size_t)l] = B->intercept ? gb[l] : 0.0;
+        B->m[d * NT_LANES + (size_t)l] = B->intercept && mb[l] > 0.0 ? (float)mb[l] : 1.0f;
+    }
+}
+
+/* Objective of lane l at w + a s (margins z + a xs); wws = {w.w, w.s, s.s}. */
+static double nt_line_obj(const nt_block *B, int l, double a, const double wws[3])
+{
+    double f = 0.5 * (wws[0] + 2.0 * a * wws[1] + a * a * wws[2]);
+    for (size_t i = 0; i < B->n; i++) {
+        size_t k = i * NT_LANES + (size_t)l;
+        f += B->cs[k] * log1pexp_neg(B->y[k] * (B->z[k] + a * B->xs[k]));
+    }
+    return f;
+}
+
+enum { NT_RUN = 0, NT_DONE = 1 };
+
+/* Solves the labels lab[0..nl) of Y into W (compact, label-major) and Bc. */
+static int nt_fit_block(const pth_csr *X, const unsigned char *Y, size_t L, const size_t *lab, int nl,
+                        const pth_logreg_options *o, double *W, double *Bc)
+{
+    nt_block B;
+    if (nt_alloc(&B, X, o->fit_intercept) != 0)
+        return -1;
+    size_t n = B.n, d = B.d, D = B.D;
+    for (int l = 0; l < nl; l++) {
+        size_t npos = 0;
+        for (size_t i = 0; i < n; i++)
+            npos += Y[i * L + lab[l]] != 0;
+        double wpos = o->balanced ? (double)n / (2.0 * (double)npos) : 1.0;
+        double wneg = o->balanced ? (double)n / (2.0 * (double)(n - npos)) : 1.0;
+        for (size_t i = 0; i < n; i++) {
+            int pos = Y[i * L + lab[l]] != 0;
+            B.y[i * NT_LANES + (size_t)l] = pos ? 1.0 : -1.0;
+            B.cs[i * NT_LANES + (size_t)l] = o->C * (pos ? wpos : wneg);
+        }
+    }
+    /* Start at w = 0 and the intercept that is optimal for w = 0 (the weighted log-odds). */
+    for (int l = 0; l < nl && B.intercept; l++) {
+        double sp = 0.0, sn = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            size_t q = i * NT_LANES + (size_t)l;
+            *(B.y[q] > 0 ? &sp : &sn) += B.cs[q];
+        }
+        double b0 = log(sp / sn);
+        B.w[d * NT_LANES + (size_t)l] = b0;
+        for (size_t i = 0; i < n; i++)
+            B.z[i * NT_LANES + (size_t)l] = b0;
+    }
+    int state[NT_LANES], cg[NT_LANES];
+    double f[NT_LANES], fnew[NT_LANES];
+    for (int l = 0; l < NT_LANES; l++)
+        state[l] = l < nl ? NT_RUN : NT_DONE;
+    nt_grad_pass(&B, f);
+    for (int it = 0;; it++) {
+        /* Convergence, per lane. */
+        int running = 0;
+        double gmax[NT_LANES] = {0}, gg[NT_LANES] = {0};
+        for (size_t j = 0; j < D; j++)
+            for (int l = 0; l < NT_LANES; l++) {
+                double v = B.g[j * NT_LANES + (size_t)l];
+                gmax[l] = fabs(v) > gmax[l] ? fabs(v) : gmax[l];
+                gg[l] += v * v;
+            }
+        for (int l = 0; l < NT_LANES; l++) {
+            if (state[l] == NT_RUN && (it >= o->max_iter || gmax[l] <= o->tol * (fabs(f[l]) > 1.0 ? fabs(f[l]) : 1.0)))
+                state[l] = NT_DONE;
+            running += state[l] == NT_RUN;
+        }
+        if (!running)
+            break;
+        /* PCG on H s = -g for the running lanes. */
+        double rz[NT_LANES] = {0}, rtol[NT_LANES];
+        for (size_t j = 0; j < D; j++)
+            for (int l = 0; l < NT_LANES; l++) {
+                size_t k = j * NT_LANES + (size_t)l;
+                double r = -B.g[k], zc = r / (double)B.m[k];
+                B.r[k] = r;
+                B.p[k] = zc;
+                B.s[k] = 0.0;
+                rz[l] += r * zc;
+            }
+        for (int l = 0; l < NT_LANES; l++) {
+            rtol[l] = NT_CG_ETA * sqrt(gg[l]);
+            cg[l] = state[l] == NT_RUN;
+        }
+        for (int k = 0; k < NT_CG_MAX; k++) {
+            int any = 0;
+            for (int l = 0; l < NT_LANES; l++)
+                any |= cg[l];
+            if (!any)
+                break;
+            for (size_t j = 0; j < D; j++)
+                for (int l = 0; l < NT_LANES; l++)
+                    B.pf[j * NT_LANES + (size_t)l] = cg[l] ? (float)B.p[j * NT_LANES + (size_t)l] : 0.0f;
+            if (!B.intercept)
+                for (int l = 0; l < NT_LANES; l++)
+                    B.pf[d * NT_LANES + (size_t)l] = 0.0f;
+            double hb[NT_LANES];
+            nt_hv_pass(&B, hb);
+            /* Hp = p + hf (w part), hb (intercept). */
+            double php[NT_LANES] = {0}, alpha[NT_LANES], rr[NT_LANES] = {0}, rzn[NT_LANES] = {0};
+            for (size_t j = 0; j < D; j++)
+                for (int l = 0; l < NT_LANES; l++) {
+                    size_t q = j * NT_LANES + (size_t)l;
+                    double hp = j < d ? B.p[q] + (double)B.hf[q] : B.intercept ? hb[l] : 0.0;
+                    php[l] += B.p[q] * hp;
+                }
+            for (int l = 0; l < NT_LANES; l++)
+                alpha[l] = cg[l] && php[l] > 0.0 ? rz[l] / php[l] : 0.0;
+            for (size_t j = 0; j < D; j++)
+                for (int l = 0; l < NT_LANES; l++) {
+                    size_t q = j * NT_LANES + (size_t)l;
+                    double hp = j < d ? B.p[q] + (double)B.hf[q] : B.intercept ? hb[l] : 0.0;
+                    B.s[q] += alpha[l] * B.p[q];
+                    B.r[q] -= alpha[l] * hp;
+                    rr[l] += B.r[q] * B.r[q];
+                    rzn[l] += B.r[q] * B.r[q] / (double)B.m[q];
+                }
+            double beta[NT_LANES];
+            for (int l = 0; l < NT_LANES; l++) {
+                if (cg[l] && (!(php[l] > 0.0) || sqrt(rr[l]) <= rtol[l]))
+                    cg[l] = 0;
+                beta[l] = cg[l] ? rzn[l] / rz[l] : 0.0;
+                if (cg[l])
+                    rz[l] = rzn[l];
+            }
+            for (size_t j = 0; j < D; j++)
+                for (int l = 0; l < NT_LANES; l++) {
+                    size_t q = j * NT_LANES + (size_t)l;
+                    if (cg[l])
+                        B.p[q] = B.r[q] / (double)B.m[q] + beta[l] * B.p[q];
+                }
+        }
+        /* Line search along s on the margins. */
+        nt_xs_pass(&B);
+        double wws[NT_LANES][3], gs[NT_LANES], step[NT_LANES];
+        memset(wws, 0, sizeof wws);
+        memset(gs, 0, sizeof gs);
+        for (size_t j = 0; j < D; j++)
+            for (int l = 0; l < NT_LANES; l++) {
+                size_t q = j * NT_LANES + (size_t)l;
+                if (j < d) {
+                    wws[l][0] += B.w[q] * B.w[q];
+                    wws[l][1] += B.w[q] * B.s[q];
+                    wws[l][2] += B.s[q] * B.s[q];
+                }
+                gs[l] += B.g[q] * B.s[q];
+            }
+        for (int l = 0; l < NT_LANES; l++) {
+            step[l] = 0.0;
+            fnew[l] = f[l];
+            if (state[l] != NT_RUN)
+                continue;
+            if (!(gs[l] < 0.0)) { /* no descent direction (rounding at the optimum) */
+                state[l] = NT_DONE;
+                continue;
+            }
+            double a = 1.0;
+            for (int ls = 0; ls < 40; ls++, a *= 0.5) {
+                double fa = nt_line_obj(&B, l, a, wws[l]);
+                if (fa <= f[l] + 1e-4 * a * gs[l]) {
+                    step[l] = a;
+                    fnew[l] = fa;
+                    break;
+                }
+            }
+            if (step[l] == 0.0)
+                state[l] = NT_DONE;
+        }
+        for (size_t j = 0; j < D; j++)
+            for (int l = 0; l < NT_LANES; l++) {
+                size_t q = j * NT_LANES + (size_t)l;
+                B.w[q] += step[l] * B.s[q];
+            }
+        for (size_t i = 0; i < n; i++)
+            for (int l = 0; l < NT_LANES; l++) {
+                size_t q = i * NT_LANES + (size_t)l;
+                B.z[q] += step[l] * B.xs[q];
+            }
+        double fold[NT_LANES];
+        memcpy(fold, f, sizeof f);
+        nt_grad_pass(&B, f);
+        for (int l = 0; l < NT_LANES; l++)
+            if (state[l] == NT_RUN && fold[l] - fnew[l] <= 1e-15 * (fabs(fold[l]) > 1.0 ? fabs(fold[l]) : 1.0))
+                state[l] = NT_DONE;
+    }
+    for (int l = 0; l < nl; l++) {
+        double *wl = W + lab[l] * d;
+        for (size_t j = 0; j < d; j++)
+            wl[j] = B.w[j * NT_LANES + (size_t)l];
+        Bc[lab[l]] = B.intercept ? B.w[d * NT_LANES + (size_t)l] : 0.0;
+    }
+    nt_free(&B);
+    return 0;
+}
+
 int pth_logreg_fit(const pth_csr *X, const unsigned char *Y, size_t n_labels, const pth_logreg_options *o,
                    pth_linear *m, pth_error *err)
 {
@@ -465,7 +893,7 @@ int pth_logreg_fit(const pth_csr *X, const unsigned char *Y, size_t n_labels, co
     if (!(o->C > 0.0) || !isfinite(o->C))
         return pth_fail(err, PTH_ERR_INVALID, "logreg: C must be positive (got %g)", o->C);
     compact_csr c;
-    int rc = compact_build(X, &c, err);
+    int rc = compact_build(X, 1, &c, err);
     if (rc)
         return rc;
     double *W = calloc(c.dact * n_labels + 1, sizeof *W);
@@ -473,17 +901,42 @@ int pth_logreg_fit(const pth_csr *X, const unsigned char *Y, size_t n_labels, co
     if (!W || !B)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory in logreg");
     int failed = 0;
-    if (!rc) {
-        int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    if (!rc && o->solver == PTH_LOGREG_LBFGS) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (long long l = 0; l < (long long)n_labels; l++)
             if (lr_fit_label(&c.X, Y, n_labels, (size_t)l, o, W + (size_t)l * c.dact, B + l) != 0) {
 #pragma omp atomic write
                 failed = 1;
             }
-        if (failed)
-            rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory in logreg");
+    } else if (!rc) {
+        /* Labels with one class are settled here; the others go to Newton blocks of at
+         * most NT_LANES labels, as even as possible (28 labels: two blocks of 14). */
+        size_t *lab = malloc(n_labels * sizeof *lab), na = 0;
+        if (!lab)
+            failed = 1;
+        for (size_t l = 0; lab && l < n_labels; l++) {
+            size_t npos = 0;
+            for (size_t i = 0; i < X->nrows; i++)
+                npos += Y[i * n_labels + l] != 0;
+            if (npos == 0 || npos == X->nrows)
+                B[l] = npos ? 30.0 : -30.0;
+            else
+                lab[na++] = l;
+        }
+        size_t nb = (na + NT_LANES - 1) / NT_LANES, per = nb ? (na + nb - 1) / nb : 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (long long k = 0; k < (long long)nb; k++) {
+            size_t a = (size_t)k * per, e = a + per < na ? a + per : na;
+            if (nt_fit_block(&c.X, Y, n_labels, lab + a, (int)(e - a), o, W, B) != 0) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        }
+        free(lab);
     }
+    if (!rc && failed)
+        rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory in logreg");
     if (!rc)
         rc = alloc_linear(m, PTH_LINEAR_LOGREG, X->ncols, n_labels, err);
     if (!rc) {
