@@ -309,7 +309,8 @@ static int cmd_eval(int argc, char **argv)
     int rc = parse_task_opts("text eval", "pathos text eval --task newsemp|goemotions|meld [options]",
                              "Trains and evaluates a text task: GoEmotions trains on train, tunes per-label thresholds "
                              "on dev and reports test macro/micro-F1 (also Ekman and sentiment groupings); MELD "
-                             "trains on train and reports dev weighted/macro-F1 with and without dialogue context; "
+                             "trains on train and reports dev weighted/macro-F1 of the stacked level (dialogue context "
+                             "and GoEmotions transfer features) and of the utterance model alone; "
                              "NewsEmp reports writer-grouped 10-fold CV correlations and conformal intervals.",
                              0, argc, argv, &o);
     if (rc)
@@ -416,7 +417,8 @@ static int cmd_train(int argc, char **argv)
     task_opts o;
     int rc = parse_task_opts("text train", "pathos text train --task newsemp|goemotions|meld -o model.bin [options]",
                              "Trains a text emotion classifier on the task's train split (GoEmotions: thresholds "
-                             "and ensemble weight tuned on dev), or the NewsEmp empathy/distress regressor with "
+                             "and ensemble weight tuned on dev; MELD: with its GoEmotions transfer model inside the "
+                             "file), or the NewsEmp empathy/distress regressor with "
                              "conformal prediction intervals on all essays (hyper-parameters by inner writer-grouped "
                              "CV), and writes it for 'pathos text predict'.",
                              1, argc, argv, &o);
