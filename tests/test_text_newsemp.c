@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "pathos/newsemp.h"
+#include "pathos/textemo.h"
 
 static void test_stats(void)
 {
@@ -100,6 +101,31 @@ int main(void)
         CHECK(inside);
     }
     pth_newsemp_result_free(&r);
+
+    /* GoEmotions transfer features in the dense block (a fastText transfer model on a
+     * GoEmotions slice keeps this fast): the CV runs and still predicts. */
+    pth_emotransfer_config tc;
+    pth_emotransfer_config_default(&tc);
+    static char gdir[4096];
+    snprintf(gdir, sizeof gdir, "%s", pth_test_shared("data/goemotions"));
+    tc.data_dir = gdir;
+    tc.model = PTH_TEXTEMO_FASTTEXT;
+    tc.max_train = 4000;
+    pth_emotransfer *tm = pth_emotransfer_train(&tc, &err);
+    CHECK_OK(tm ? 0 : (int)err.code, &err);
+    if (tm) {
+        o.transfer = tm;
+        CHECK_OK(pth_newsemp_cv(&d, &o, &r, &err), &err);
+        if (r.pred) {
+            fprintf(stderr, "slice + transfer: empathy r %.3f, distress r %.3f\n", r.target[0].pearson,
+                    r.target[1].pearson);
+            CHECK(r.target[0].pearson > 0.25);
+            CHECK(r.target[1].pearson > 0.3);
+        }
+        pth_newsemp_result_free(&r);
+        o.transfer = NULL;
+        pth_emotransfer_free(tm);
+    }
 
     /* Bad options are errors, not crashes. */
     o.folds = 1;
