@@ -79,6 +79,10 @@ pth_textreg *pth_textreg_train(const pth_newsemp *d, const pth_newsemp_options *
     int rc = ((o->vader_path && *o->vader_path && !m->vader_path) || (o->afinn_dir && *o->afinn_dir && !m->afinn_dir))
                  ? pth_fail(err, PTH_ERR_NOMEM, "out of memory")
                  : PTH_OK;
+    /* The saved format holds the lexicon / statistics dense block only (transfer features did
+     * not help NewsEmp, see bench/RESULTS-text-newsemp.md, and would need their model inside). */
+    if (!rc && o->transfer)
+        rc = pth_fail(err, PTH_ERR_UNSUPPORTED, "a saved NewsEmp regressor does not support GoEmotions transfer features");
     if (!rc)
         rc = pth_newsemp_fit_all(d, o, &m->f, err);
     if (!rc)
@@ -293,9 +297,10 @@ pth_textreg *pth_textreg_load(const char *path, pth_error *err)
         mean = pth_blob_read_f64s(&r, ND);
         sd = pth_blob_read_f64s(&r, ND);
     }
+    f->ndense = ND;
     if (mean && sd) {
-        memcpy(f->mean, mean, sizeof f->mean);
-        memcpy(f->sd, sd, sizeof f->sd);
+        memcpy(f->mean, mean, ND * sizeof *mean);
+        memcpy(f->sd, sd, ND * sizeof *sd);
     }
     free(mean);
     free(sd);
@@ -323,7 +328,7 @@ pth_textreg *pth_textreg_load(const char *path, pth_error *err)
         f->w[k] = pth_blob_read_f64s(&r, f->nnz);
         double *dw = pth_blob_read_f64s(&r, ND);
         if (dw)
-            memcpy(f->dw[k], dw, sizeof f->dw[k]);
+            memcpy(f->dw[k], dw, ND * sizeof *dw);
         free(dw);
         f->b[k] = pth_blob_read_f64(&r);
         if (pth_blob_reader_ok(&r) && !(finite_all(f->w[k], f->nnz) && finite_all(f->dw[k], ND) && isfinite(f->b[k])))
