@@ -489,7 +489,7 @@ static float sm_exp_shift_sum(float *x, int n, float shift)
     return exp_shift_sum(x, n, shift);
 }
 
-/* Floats of scratch for K and V packed whole (attention_packed). */
+/* Floats of scratch for K and V packed whole (the packed products of nn_attention). */
 static size_t packed_kv_floats(const nn_attn *a)
 {
     return nn_packed_floats(a->N, a->D) + nn_packed_floats(a->D, a->N);
@@ -506,55 +506,40 @@ size_t nn_attention_scratch(const nn_attn *a)
     return n > fewq ? n : fewq;
 }
 
-#ifdef NN_AVX512_SMALL
-/* The blocked online softmax of nn_attention with its two products on the packed-weight GEMM:
- * K (times the scale) and V are packed once per call, so the score product of every query
- * block is a 14 x 32 micro-tile loop with nothing re-packed; at D = 32 OpenBLAS spends as
- * long packing as multiplying. */
-static void attention_packed(const nn_attn *a, float *scratch)
+
+/* The two products of the blocked attention below: through OpenBLAS, or (with AVX-512) through
+ * the packed-weight GEMM with K (times the scale) and V packed once per call, so no query block
+ * re-packs anything; at D = 32 OpenBLAS spends about as long packing as multiplying. */
+typedef struct {
+    int packed;
+    nn_packed K, V; /* packed: K as the "weight" [N keys, D], V as [D, N] */
+} attn_products;
+
+/* S[m, n] = scale * Q_block K[k0 .. k0+n)^T */
+static void attn_scores(const nn_attn *a, const attn_products *p, const float *Qb, int m, int k0, int n, float *S,
+                        int lds)
 {
-    const int M = a->M, N = a->N, D = a->D, bq = attn_bq(a), bk = attn_bk(a);
-    nn_packed Kp, Vp;
-    float *kbuf = scratch, *vbuf = kbuf + nn_packed_floats(N, D);
-    /* scores = Q (scale K)^T: K is the packed "weight" [N keys, D] */
-    nn_pack_into(&Kp, kbuf, a->K, a->ldk, N, D, !a->k_t, a->scale);
-    nn_pack_into(&Vp, vbuf, a->V, a->ldv, D, N, 0, 1.0f);
-    float *S = vbuf + nn_packed_floats(D, N);  /* [bq, bk] */
-    float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] */
-    float *mrow = acc + (size_t)bq * (size_t)D, *lrow = mrow + bq;
-    for (int q0 = 0; q0 < M; q0 += bq) {
-        const int m = M - q0 < bq ? M - q0 : bq;
-        const float *Qb = a->Q + (size_t)q0 * (size_t)a->ldq;
-        for (int i = 0; i < m; i++) {
-            mrow[i] = -INFINITY;
-            lrow[i] = 0.0f;
-        }
-        for (int k0 = 0; k0 < N; k0 += bk) {
-            const int n = N - k0 < bk ? N - k0 : bk;
-            const nn_packed Kb = nn_packed_cols(&Kp, k0, n), Vb = nn_packed_rows(&Vp, k0, n);
-            nn_gemm_packed(S, bk, Qb, a->ldq, &Kb, m, 0);
-            for (int i = 0; i < m; i++) {
-                float *r = S + (size_t)i * (size_t)bk;
-                const float mx = row_max_avx512(r, n), mnew = mx > mrow[i] ? mx : mrow[i];
-                /* Rescale what was accumulated under the old maximum (never on the first block). */
-                const float corr = k0 == 0 ? 0.0f : expf(mrow[i] - mnew);
-                lrow[i] = lrow[i] * corr + exp_shift_sum_avx512(r, n, mnew);
-                mrow[i] = mnew;
-                if (k0 > 0 && corr != 1.0f)
-                    scale_row(acc + (size_t)i * (size_t)D, D, corr);
-            }
-            nn_gemm_packed(acc, D, S, bk, &Vb, m, k0 > 0);
-        }
-        for (int i = 0; i < m; i++) {
-            const float inv = 1.0f / lrow[i];
-            const float *ai = acc + (size_t)i * (size_t)D;
-            float *oi = a->O + (size_t)(q0 + i) * (size_t)a->ldo;
-            for (int d = 0; d < D; d++)
-                oi[d] = ai[d] * inv;
-        }
+    if (p->packed) {
+        const nn_packed Kb = nn_packed_cols(&p->K, k0, n);
+        nn_gemm_packed(S, lds, Qb, a->ldq, &Kb, m, 0);
+        return;
     }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, a->k_t ? CblasNoTrans : CblasTrans, m, n, a->D, a->scale, Qb, a->ldq,
+                a->K + (a->k_t ? (size_t)k0 : (size_t)k0 * (size_t)a->ldk), a->ldk, 0.0f, S, lds);
 }
-#endif
+
+/* acc[m, D] (+)= S[m, n] V[k0 .. k0+n) */
+static void attn_accumulate(const nn_attn *a, const attn_products *p, const float *S, int lds, int m, int k0, int n,
+                            float *acc, int add)
+{
+    if (p->packed) {
+        const nn_packed Vb = nn_packed_rows(&p->V, k0, n);
+        nn_gemm_packed(acc, a->D, S, lds, &Vb, m, add ? NN_GEMM_ACCUMULATE : 0);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, a->D, n, 1.0f, S, lds,
+                a->V + (size_t)k0 * (size_t)a->ldv, a->ldv, add ? 1.0f : 0.0f, acc, a->D);
+}
 
 void nn_attention(const nn_attn *a, float *scratch)
 {
@@ -571,68 +556,50 @@ void nn_attention(const nn_attn *a, float *scratch)
         attention_small(a, scratch);
         return;
     }
+    attn_products p = {0};
 #ifdef NN_AVX512_SMALL
     if (use_avx512_fewq(a)) {
         attention_fewq_avx512(a, scratch);
         return;
     }
     if (use_packed(a)) {
-        attention_packed(a, scratch);
-        return;
+        float *kbuf = scratch, *vbuf = kbuf + nn_packed_floats(N, D);
+        nn_pack_into(&p.K, kbuf, a->K, a->ldk, N, D, !a->k_t, a->scale);
+        nn_pack_into(&p.V, vbuf, a->V, a->ldv, D, N, 0, 1.0f);
+        p.packed = 1;
+        scratch = vbuf + nn_packed_floats(D, N);
     }
 #endif
+    /* Queries in blocks of bq, keys in blocks of bk with an online softmax: a running maximum
+     * and sum per row, and what was accumulated rescaled whenever the maximum grows. */
     const int bq = attn_bq(a), bk = attn_bk(a);
     float *S = scratch;                       /* [bq, bk] scores, then probabilities */
-    float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] running output (streaming only) */
+    float *acc = S + (size_t)bq * (size_t)bk; /* [bq, D] running output */
     float *mrow = acc + (size_t)bq * (size_t)D;
     float *lrow = mrow + bq;
     for (int q0 = 0; q0 < M; q0 += bq) {
         const int m = M - q0 < bq ? M - q0 : bq;
         const float *Qb = a->Q + (size_t)q0 * (size_t)a->ldq;
-        float *Ob = a->O + (size_t)q0 * (size_t)a->ldo;
-        if (N <= bk) {
-            /* All keys fit one block: one softmax pass; the 1/sum normalisation is applied to
-             * the D outputs of a row instead of its N probabilities. */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, a->k_t ? CblasNoTrans : CblasTrans, m, N, D, a->scale, Qb,
-                        a->ldq, a->K, a->ldk, 0.0f, S, bk);
-            for (int i = 0; i < m; i++) {
-                float *r = S + (size_t)i * (size_t)bk;
-                lrow[i] = 1.0f / sm_exp_shift_sum(r, N, sm_row_max(r, N));
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, N, 1.0f, S, bk, a->V, a->ldv, 0.0f, Ob,
-                        a->ldo);
-            for (int i = 0; i < m; i++)
-                scale_row(Ob + (size_t)i * (size_t)a->ldo, D, lrow[i]);
-            continue;
-        }
-        for (int i = 0; i < m; i++) {
-            mrow[i] = -INFINITY;
-            lrow[i] = 0.0f;
-        }
-        memset(acc, 0, (size_t)m * (size_t)D * sizeof *acc);
         for (int k0 = 0; k0 < N; k0 += bk) {
             const int n = N - k0 < bk ? N - k0 : bk;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, a->k_t ? CblasNoTrans : CblasTrans, m, n, D, a->scale, Qb,
-                        a->ldq, a->K + (a->k_t ? (size_t)k0 : (size_t)k0 * (size_t)a->ldk), a->ldk, 0.0f, S, bk);
+            attn_scores(a, &p, Qb, m, k0, n, S, bk);
             for (int i = 0; i < m; i++) {
                 float *r = S + (size_t)i * (size_t)bk;
-                float mx = sm_row_max(r, n);
-                float mnew = mx > mrow[i] ? mx : mrow[i];
-                /* Rescale what was accumulated under the old maximum. */
-                float corr = mrow[i] == -INFINITY ? 0.0f : expf(mrow[i] - mnew);
-                float s = sm_exp_shift_sum(r, n, mnew);
-                lrow[i] = lrow[i] * corr + s;
+                const float mx = sm_row_max(r, n);
+                const float mnew = k0 == 0 || mx > mrow[i] ? mx : mrow[i];
+                const float corr = k0 == 0 ? 0.0f : expf(mrow[i] - mnew);
+                const float sum = sm_exp_shift_sum(r, n, mnew);
+                lrow[i] = k0 == 0 ? sum : lrow[i] * corr + sum;
                 mrow[i] = mnew;
-                if (corr != 1.0f)
+                if (k0 > 0 && corr != 1.0f)
                     scale_row(acc + (size_t)i * (size_t)D, D, corr);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, n, 1.0f, S, bk,
-                        a->V + (size_t)k0 * (size_t)a->ldv, a->ldv, 1.0f, acc, D);
+            attn_accumulate(a, &p, S, bk, m, k0, n, acc, k0 > 0);
         }
         for (int i = 0; i < m; i++) {
             const float inv = 1.0f / lrow[i];
             const float *ai = acc + (size_t)i * (size_t)D;
-            float *oi = Ob + (size_t)i * (size_t)a->ldo;
+            float *oi = a->O + (size_t)(q0 + i) * (size_t)a->ldo;
             for (int d = 0; d < D; d++)
                 oi[d] = ai[d] * inv;
         }
