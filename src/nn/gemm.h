@@ -3,13 +3,13 @@
  * Why not cblas_sgemm for these: a TabPFN forward pass multiplies a few hundred tokens at a
  * time by fixed weights ([192 x 576], [192 x 768], [768 x 192]).  OpenBLAS re-packs the weight
  * operand on every call (a tenth of the forward's time) and, in the 0.3.21 that Debian ships,
- * runs its AVX2 kernels on AVX-512 CPUs it does not know (Zen 4).  Here the weights are packed
+ * runs its AVX2 kernels on AVX-512 CPUs it does not know (Zen 4 and 5).  Here the weights are packed
  * at model load into column panels of NN_NR = 32, and an AVX-512 micro-kernel reads the
  * activations in place: row-major, any leading dimension, no copy.  Without AVX-512 an AVX2 +
  * FMA kernel, and without those a portable C kernel, runs on the same packed layout.
  *
- * Layout: panel p holds output columns 32p .. 32p+31 as K rows of 32 floats (k-major),
- * 64-byte aligned, zero past N. */
+ * Layout: panel p holds output columns 32p .. 32p+31 as K rows of 32 floats (k-major), zero
+ * past N; nn_pack's buffer is 64-byte aligned (the kernels accept any alignment). */
 #ifndef PATHOS_NN_GEMM_H
 #define PATHOS_NN_GEMM_H
 
@@ -18,10 +18,10 @@
 #define NN_NR 32
 
 typedef struct {
-    int N, K;      /* the product is A[M,K] -> out[M,N] */
-    float *p;      /* ceil(N/32) panels of K x 32 floats */
+    int N, K;       /* the product is A[M,K] -> out[M,N] */
+    float *p;       /* ceil(N/32) panels of K x 32 floats */
     size_t pstride; /* floats from one panel to the next: K * 32, or more in a view of rows */
-    int owned;     /* p was allocated by nn_pack */
+    int owned;      /* p was allocated by nn_pack */
 } nn_packed;
 
 /* Floats that nn_pack_into needs for an N x K matrix. */
