@@ -250,23 +250,50 @@ static int file_exists(const char *p)
     return stat(p, &sb) == 0;
 }
 
+static void find_lexicons(const char *data, char *vader, char *afinn, size_t n, const char **vp, const char **ap)
+{
+    *vp = *ap = NULL;
+    const char *sub[2] = {"", "lexicons/"};
+    for (int k = 0; k < 2 && !*vp; k++) {
+        snprintf(vader, n, "%s/../%svader/vader_lexicon.txt", data, sub[k]);
+        if (file_exists(vader))
+            *vp = vader;
+    }
+    for (int k = 0; k < 2 && !*ap; k++) {
+        snprintf(afinn, n, "%s/../%safinn/AFINN-en-165.txt", data, sub[k]);
+        if (file_exists(afinn)) {
+            snprintf(afinn, n, "%s/../%safinn", data, sub[k]);
+            *ap = afinn;
+        }
+    }
+}
+
+/* Loads messages.csv from data and sets the options eval and train share: writer-grouped
+ * folds, the seed, and the lexicons found beside the data (vader/afinn buffers hold the paths). */
+static int newsemp_setup(const task_opts *o, const char *data, const char *cmd, char vader[4096], char afinn[4096],
+                         pth_newsemp *d, pth_newsemp_options *opt)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/messages.csv", data);
+    pth_error err = {0};
+    if (pth_newsemp_load(path, (size_t)o->max_train, d, &err))
+        return pth_cli_fail(cmd, &err);
+    pth_newsemp_options_default(opt);
+    opt->grouped = 1;
+    opt->seed = (uint32_t)o->seed;
+    find_lexicons(data, vader, afinn, 4096, &opt->vader_path, &opt->afinn_dir);
+    return 0;
+}
+
 static int eval_newsemp(const task_opts *o, const char *data)
 {
-    char path[4096], vader[4096], afinn[4096];
-    snprintf(path, sizeof path, "%s/messages.csv", data);
-    snprintf(vader, sizeof vader, "%s/../vader/vader_lexicon.txt", data);
-    snprintf(afinn, sizeof afinn, "%s/../afinn", data);
+    char vader[4096], afinn[4096];
     pth_newsemp d;
-    pth_error err = {0};
-    if (pth_newsemp_load(path, (size_t)o->max_train, &d, &err))
-        return pth_cli_fail("text eval", &err);
     pth_newsemp_options opt;
-    pth_newsemp_options_default(&opt);
-    opt.grouped = 1;
-    opt.seed = (uint32_t)o->seed;
-    /* Lexicons are optional: used when they sit next to the dataset (shared/data layout). */
-    opt.vader_path = file_exists(vader) ? vader : NULL;
-    opt.afinn_dir = file_exists(afinn) ? afinn : NULL;
+    int src = newsemp_setup(o, data, "text eval", vader, afinn, &d, &opt);
+    if (src)
+        return src;
+    pth_error err = {0};
     pth_newsemp_result r;
     int rc = pth_newsemp_cv(&d, &opt, &r, &err);
     pth_newsemp_free(&d);
@@ -328,24 +355,6 @@ static int cmd_eval(int argc, char **argv)
 
 /* Lexicons next to the dataset: shared layout (DATA/../vader) or the repository's
  * (DATA/../lexicons/vader). */
-static void find_lexicons(const char *data, char *vader, char *afinn, size_t n, const char **vp, const char **ap)
-{
-    *vp = *ap = NULL;
-    const char *sub[2] = {"", "lexicons/"};
-    for (int k = 0; k < 2 && !*vp; k++) {
-        snprintf(vader, n, "%s/../%svader/vader_lexicon.txt", data, sub[k]);
-        if (file_exists(vader))
-            *vp = vader;
-    }
-    for (int k = 0; k < 2 && !*ap; k++) {
-        snprintf(afinn, n, "%s/../%safinn/AFINN-en-165.txt", data, sub[k]);
-        if (file_exists(afinn)) {
-            snprintf(afinn, n, "%s/../%safinn", data, sub[k]);
-            *ap = afinn;
-        }
-    }
-}
-
 static int parse_alphas(const char *s, double *a, size_t max, size_t *n)
 {
     *n = 0;
@@ -385,13 +394,11 @@ static int train_newsemp(const task_opts *o, const char *data)
         return 2;
     }
     pth_newsemp d;
-    pth_error err = {0};
-    if (pth_newsemp_load(path, (size_t)o->max_train, &d, &err))
-        return pth_cli_fail("text train", &err);
     pth_newsemp_options opt;
-    pth_newsemp_options_default(&opt);
-    opt.grouped = 1;
-    opt.seed = (uint32_t)o->seed;
+    int src = newsemp_setup(o, data, "text train", vader, afinn, &d, &opt);
+    if (src)
+        return src;
+    pth_error err = {0};
     opt.inner_folds = (size_t)o->inner_folds;
     opt.folds = 2; /* only the minimum-size check */
     opt.miscoverage = 1.0 - o->level;
@@ -399,7 +406,6 @@ static int train_newsemp(const task_opts *o, const char *data)
         opt.alphas = alphas;
         opt.n_alphas = na;
     }
-    find_lexicons(data, vader, afinn, sizeof vader, &opt.vader_path, &opt.afinn_dir);
     pth_textreg *m = pth_textreg_train(&d, &opt, &err);
     pth_newsemp_free(&d);
     if (!m || pth_textreg_save(m, o->out, &err)) {
