@@ -1,0 +1,100 @@
+/* Row-tiled column-major copy of a CSR matrix (see rowtiles.h). */
+#include "text/rowtiles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pth_rowtiles_free(pth_rowtiles *T)
+{
+    free(T->tile_ptr);
+    free(T->col);
+    free(T->val_ptr);
+    free(T->row);
+    free(T->val);
+    memset(T, 0, sizeof *T);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Counts the distinct columns of every tile into tile_ptr (seen: ncols stamps, zero on
+ * entry). */
+static size_t count_pairs(const pth_csr *X, size_t ntiles, uint32_t *seen, size_t *tile_ptr)
+{
+    size_t pairs = 0;
+    tile_ptr[0] = 0;
+    for (size_t t = 0; t < ntiles; t++) {
+        size_t r0 = t * PTH_TILE_ROWS, r1 = r0 + PTH_TILE_ROWS < X->nrows ? r0 + PTH_TILE_ROWS : X->nrows;
+        for (size_t q = X->indptr[r0]; q < X->indptr[r1]; q++) {
+            uint32_t j = X->indices[q];
+            if (seen[j] != (uint32_t)t + 1) {
+                seen[j] = (uint32_t)t + 1;
+                pairs++;
+            }
+        }
+        tile_ptr[t + 1] = pairs;
+    }
+    return pairs;
+}
+
+/* Fills tile t: a counting sort of its stored values by column, rows staying in order.
+ * cnt (ncols) is zero on entry and on return. */
+static void fill_tile(const pth_csr *X, pth_rowtiles *T, size_t t, size_t *cnt)
+{
+    size_t r0 = t * PTH_TILE_ROWS, r1 = r0 + PTH_TILE_ROWS < X->nrows ? r0 + PTH_TILE_ROWS : X->nrows;
+    size_t k0 = T->tile_ptr[t], k1 = T->tile_ptr[t + 1], k = k0;
+    for (size_t q = X->indptr[r0]; q < X->indptr[r1]; q++)
+        if (cnt[X->indices[q]]++ == 0)
+            T->col[k++] = X->indices[q];
+    qsort(T->col + k0, k1 - k0, sizeof *T->col, cmp_u32);
+    size_t pos = T->val_ptr[k0];
+    for (k = k0; k < k1; k++) {
+        size_t c = cnt[T->col[k]];
+        cnt[T->col[k]] = pos; /* from here on: the next write position of the column */
+        pos += c;
+        T->val_ptr[k + 1] = pos;
+    }
+    for (size_t r = r0; r < r1; r++)
+        for (size_t q = X->indptr[r]; q < X->indptr[r + 1]; q++) {
+            size_t p = cnt[X->indices[q]]++;
+            T->row[p] = (uint16_t)(r - r0);
+            T->val[p] = X->data[q];
+        }
+    for (k = k0; k < k1; k++)
+        cnt[T->col[k]] = 0;
+}
+
+int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T)
+{
+    memset(T, 0, sizeof *T);
+    T->nrows = X->nrows;
+    T->ncols = X->ncols;
+    T->ntiles = (X->nrows + PTH_TILE_ROWS - 1) / PTH_TILE_ROWS;
+    size_t nnz = X->indptr[X->nrows];
+    size_t *cnt = calloc(X->ncols + 1, sizeof *cnt);
+    uint32_t *seen = calloc(X->ncols + 1, sizeof *seen);
+    T->tile_ptr = malloc((T->ntiles + 1) * sizeof *T->tile_ptr);
+    if (!cnt || !seen || !T->tile_ptr) {
+        free(cnt);
+        free(seen);
+        return -1;
+    }
+    size_t pairs = count_pairs(X, T->ntiles, seen, T->tile_ptr);
+    free(seen);
+    T->col = malloc((pairs + 1) * sizeof *T->col);
+    T->val_ptr = malloc((pairs + 1) * sizeof *T->val_ptr);
+    T->row = malloc((nnz + 1) * sizeof *T->row);
+    T->val = malloc((nnz + 1) * sizeof *T->val);
+    if (!T->col || !T->val_ptr || !T->row || !T->val) {
+        free(cnt);
+        return -1;
+    }
+    T->val_ptr[0] = 0;
+    for (size_t t = 0; t < T->ntiles; t++)
+        fill_tile(X, T, t, cnt);
+    free(cnt);
+    return 0;
+}
