@@ -61,9 +61,13 @@ static int nt_alloc(nt_block *B, const pth_rowtiles *T, int intercept)
     B->D = T->ncols + 1;
     B->intercept = intercept;
     size_t nd = 4 * B->n + 6 * B->D + PTH_TILE_ROWS, nf = B->n + 3 * B->D + PTH_TILE_ROWS;
-    B->mem_ = calloc(nd * NT_LANES * sizeof(double) + nf * NT_LANES * sizeof(float), 1);
+    /* Every array is a whole number of 64-byte lane vectors (the doubles first, each a
+     * whole number of 128-byte ones), so all of them keep the vector types' alignment. */
+    size_t bytes = nd * NT_LANES * sizeof(double) + nf * NT_LANES * sizeof(float);
+    B->mem_ = aligned_alloc(128, (bytes + 127) / 128 * 128);
     if (!B->mem_)
         return -1;
+    memset(B->mem_, 0, bytes);
     double *q = B->mem_;
     size_t nl = B->n * NT_LANES, dl = B->D * NT_LANES;
     B->y = q, q += nl;
@@ -86,124 +90,122 @@ static int nt_alloc(nt_block *B, const pth_rowtiles *T, int intercept)
     return 0;
 }
 
-/* The kernels spell out the lane loops with GCC/Clang vector types: lane-wise IEEE
- * operations, so each lane computes exactly what a scalar loop would. */
-typedef float nt_vf __attribute__((vector_size(16)));
-typedef double nt_vd __attribute__((vector_size(16)));
-#define NT_VF (NT_LANES / 4)
-#define NT_VD (NT_LANES / 2)
+/* The kernels spell out the lane loops with GCC/Clang vector types of one element per
+ * lane: lane-wise IEEE operations (no contraction into FMA in ISO C mode), so each lane
+ * computes exactly what a scalar loop would, whatever the vector width the compiler
+ * picks.  The passes are compiled for AVX-512, AVX2 and the baseline, chosen at run
+ * time: at 16 lanes one AVX-512 instruction does what takes four SSE ones. */
+typedef float nt_lf __attribute__((vector_size(NT_LANES * sizeof(float))));
+typedef double nt_ld __attribute__((vector_size(NT_LANES * sizeof(double))));
+#define NT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* Columns ahead to prefetch: a tile's columns ascend with gaps, which the hardware
+ * prefetcher does not follow. */
+#define NT_PREFETCH 8
 
 /* The passes walk X tile by tile (rowtiles.h): within a tile, column by column in
  * ascending order, each column's rows ascending.  Every sum over j of a row and over i
  * of a column is therefore added in the same order as a row-major walk would add it, so
  * the tiling changes the memory traffic, not one bit of the results. */
 
-/* Columns ahead to prefetch: a tile's columns ascend with gaps, which the hardware
- * prefetcher does not follow. */
-#define NT_PREFETCH 8
-
 /* hf = X^T (dw .* (X pf + pf_b)) over the d columns, hb = sum of dw .* (X pf + pf_b). */
-static void nt_hv_pass(nt_block *B, double hb[NT_LANES])
+NT_CLONES static void nt_hv_pass(nt_block *B, double hb[NT_LANES])
 {
     const pth_rowtiles *T = B->T;
-    const nt_vf *pf = (const nt_vf *)B->pf, *pb = pf + B->d * NT_VF;
-    nt_vf *hf = (nt_vf *)B->hf, *tt = (nt_vf *)B->tt;
-    const nt_vf *dw = (const nt_vf *)B->dw;
-    memset(hf, 0, B->d * NT_LANES * sizeof(float));
-    nt_vd hbv[NT_VD];
-    memset(hbv, 0, sizeof hbv);
+    const nt_lf *pf = (const nt_lf *)B->pf, *dw = (const nt_lf *)B->dw;
+    nt_lf *hf = (nt_lf *)B->hf, *tt = (nt_lf *)B->tt;
+    nt_ld hbv = {0};
+    memset(hf, 0, B->d * sizeof *hf);
     for (size_t t = 0; t < T->ntiles; t++) {
         size_t r0 = pth_rowtiles_first(t), nr = pth_rowtiles_rows(T, t);
         size_t k0 = T->tile_ptr[t], k1 = T->tile_ptr[t + 1];
         for (size_t r = 0; r < nr; r++)
-            for (int v = 0; v < NT_VF; v++)
-                tt[r * NT_VF + (size_t)v] = pb[v];
+            tt[r] = pf[B->d];
         for (size_t k = k0; k < k1; k++) {
-            nt_vf pj[NT_VF];
             if (k + NT_PREFETCH < k1)
-                __builtin_prefetch(pf + (size_t)T->col[k + NT_PREFETCH] * NT_VF);
-            memcpy(pj, pf + (size_t)T->col[k] * NT_VF, sizeof pj);
-            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++) {
-                nt_vf *tr = tt + (size_t)T->row[e] * NT_VF;
-                nt_vf x = {T->val[e], T->val[e], T->val[e], T->val[e]};
-                for (int v = 0; v < NT_VF; v++)
-                    tr[v] += x * pj[v];
-            }
+                __builtin_prefetch(pf + T->col[k + NT_PREFETCH]);
+            nt_lf pj = pf[T->col[k]];
+            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++)
+                tt[T->row[e]] += T->val[e] * pj;
         }
         for (size_t r = 0; r < nr; r++) {
-            nt_vf *tr = tt + r * NT_VF;
-            const nt_vf *dwi = dw + (r0 + r) * NT_VF;
-            for (int v = 0; v < NT_VF; v++) {
-                tr[v] *= dwi[v];
-                hbv[2 * v] += (nt_vd){(double)tr[v][0], (double)tr[v][1]};
-                hbv[2 * v + 1] += (nt_vd){(double)tr[v][2], (double)tr[v][3]};
-            }
+            tt[r] *= dw[r0 + r];
+            hbv += __builtin_convertvector(tt[r], nt_ld);
         }
         for (size_t k = k0; k < k1; k++) {
-            nt_vf *hj = hf + (size_t)T->col[k] * NT_VF, acc[NT_VF];
             if (k + NT_PREFETCH < k1)
-                __builtin_prefetch(hf + (size_t)T->col[k + NT_PREFETCH] * NT_VF, 1);
-            memcpy(acc, hj, sizeof acc);
-            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++) {
-                const nt_vf *tr = tt + (size_t)T->row[e] * NT_VF;
-                nt_vf x = {T->val[e], T->val[e], T->val[e], T->val[e]};
-                for (int v = 0; v < NT_VF; v++)
-                    acc[v] += x * tr[v];
-            }
-            memcpy(hj, acc, sizeof acc);
+                __builtin_prefetch(hf + T->col[k + NT_PREFETCH], 1);
+            nt_lf acc = hf[T->col[k]];
+            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++)
+                acc += T->val[e] * tt[T->row[e]];
+            hf[T->col[k]] = acc;
         }
     }
-    for (int l = 0; l < NT_LANES; l++)
-        hb[l] = hbv[l / 2][l % 2];
+    memcpy(hb, &hbv, sizeof hbv);
 }
 
 /* xs = X s + s_b (double). */
-static void nt_xs_pass(nt_block *B)
+NT_CLONES static void nt_xs_pass(nt_block *B)
 {
     const pth_rowtiles *T = B->T;
-    const nt_vd *sv = (const nt_vd *)B->s, *sb = sv + B->d * NT_VD;
-    nt_vd *xs = (nt_vd *)B->xs;
+    const nt_ld *sv = (const nt_ld *)B->s;
+    nt_ld *xs = (nt_ld *)B->xs;
     for (size_t i = 0; i < B->n; i++)
-        for (int v = 0; v < NT_VD; v++)
-            xs[i * NT_VD + (size_t)v] = sb[v];
+        xs[i] = sv[B->d];
     for (size_t t = 0; t < T->ntiles; t++) {
-        nt_vd *xt = xs + pth_rowtiles_first(t) * NT_VD;
+        nt_ld *xt = xs + pth_rowtiles_first(t);
         for (size_t k = T->tile_ptr[t], k1 = T->tile_ptr[t + 1]; k < k1; k++) {
-            nt_vd sj[NT_VD];
             if (k + NT_PREFETCH < k1) {
-                __builtin_prefetch(sv + (size_t)T->col[k + NT_PREFETCH] * NT_VD);
-                __builtin_prefetch(sv + (size_t)T->col[k + NT_PREFETCH] * NT_VD + 4);
+                __builtin_prefetch(sv + T->col[k + NT_PREFETCH]);
+                __builtin_prefetch((const char *)(sv + T->col[k + NT_PREFETCH]) + 64);
             }
-            memcpy(sj, sv + (size_t)T->col[k] * NT_VD, sizeof sj);
-            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++) {
-                nt_vd *xr = xt + (size_t)T->row[e] * NT_VD;
-                double xd = (double)T->val[e];
-                nt_vd x = {xd, xd};
-                for (int v = 0; v < NT_VD; v++)
-                    xr[v] += x * sj[v];
-            }
+            nt_ld sj = sv[T->col[k]];
+            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++)
+                xt[T->row[e]] += (double)T->val[e] * sj;
         }
     }
 }
 
 /* The loss terms of row i at its margins: f += loss, r (the derivative), h (the Hessian
- * weight, also into dw), gb += r, mb += h. */
-static void nt_row_terms(nt_block *B, size_t i, double *f, nt_vd *ri, double *gb, double *mb)
+ * weight, into dw), gb += r, mb += h. */
+static void nt_row_terms(nt_block *B, size_t i, double *f, double *ri, double *gb, double *mb)
 {
-    nt_vf di[NT_VF];
     const double *yi = B->y + i * NT_LANES, *ci = B->cs + i * NT_LANES, *zi = B->z + i * NT_LANES;
+    float *di = B->dw + i * NT_LANES;
     for (int l = 0; l < NT_LANES; l++) {
         double mi = yi[l] * zi[l];
         f[l] += ci[l] * lr_log1pexp_neg(mi);
         double sg = 1.0 / (1.0 + exp(mi)); /* sigma(-y z) */
         double r = -ci[l] * yi[l] * sg;
         double h = ci[l] * sg * (1.0 - sg);
-        ri[l / 2][l % 2] = r;
-        di[l / 4][l % 4] = (float)h;
+        ri[l] = r;
+        di[l] = (float)h;
         gb[l] += r;
         mb[l] += h;
     }
-    memcpy(B->dw + i * NT_LANES, di, sizeof di);
+}
+
+/* g_j += sum_i x_ij r_i and m_j += sum_i x_ij^2 h_i over the stored values of one tile. */
+NT_CLONES static void nt_grad_tile(const pth_rowtiles *T, size_t t, const nt_ld *rt, const nt_lf *ht, nt_ld *gd,
+                                   nt_lf *mf)
+{
+    for (size_t k = T->tile_ptr[t], k1 = T->tile_ptr[t + 1]; k < k1; k++) {
+        if (k + NT_PREFETCH < k1) {
+            size_t jn = T->col[k + NT_PREFETCH];
+            __builtin_prefetch(gd + jn, 1);
+            __builtin_prefetch((char *)(gd + jn) + 64, 1);
+            __builtin_prefetch(mf + jn, 1);
+        }
+        nt_ld gj = gd[T->col[k]];
+        nt_lf mj = mf[T->col[k]];
+        for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++) {
+            float x = T->val[e];
+            gj += (double)x * rt[T->row[e]];
+            mj += x * x * ht[T->row[e]];
+        }
+        gd[T->col[k]] = gj;
+        mf[T->col[k]] = mj;
+    }
 }
 
 /* At the margins z: objective f, gradient g, Hessian weights dw, preconditioner m. */
@@ -211,45 +213,16 @@ static void nt_grad_pass(nt_block *B, double f[NT_LANES])
 {
     const pth_rowtiles *T = B->T;
     size_t d = B->d;
-    nt_vd *gd = (nt_vd *)B->bd, *rt = (nt_vd *)B->rt;
-    nt_vf *mf = (nt_vf *)B->m;
-    const nt_vf *dw = (const nt_vf *)B->dw;
     double gb[NT_LANES], mb[NT_LANES];
-    memset(gd, 0, d * NT_LANES * sizeof(double));
-    memset(mf, 0, d * NT_LANES * sizeof(float));
+    memset(B->bd, 0, d * NT_LANES * sizeof(double));
+    memset(B->m, 0, d * NT_LANES * sizeof(float));
     for (int l = 0; l < NT_LANES; l++)
         f[l] = gb[l] = mb[l] = 0.0;
     for (size_t t = 0; t < T->ntiles; t++) {
         size_t r0 = pth_rowtiles_first(t), nr = pth_rowtiles_rows(T, t);
         for (size_t r = 0; r < nr; r++)
-            nt_row_terms(B, r0 + r, f, rt + r * NT_VD, gb, mb);
-        const nt_vf *dt = dw + r0 * NT_VF;
-        for (size_t k = T->tile_ptr[t], k1 = T->tile_ptr[t + 1]; k < k1; k++) {
-            size_t j = T->col[k];
-            if (k + NT_PREFETCH < k1) {
-                size_t jn = T->col[k + NT_PREFETCH];
-                __builtin_prefetch(gd + jn * NT_VD, 1);
-                __builtin_prefetch(gd + jn * NT_VD + 4, 1);
-                __builtin_prefetch(mf + jn * NT_VF, 1);
-            }
-            nt_vd gj[NT_VD];
-            nt_vf mj[NT_VF];
-            memcpy(gj, gd + j * NT_VD, sizeof gj);
-            memcpy(mj, mf + j * NT_VF, sizeof mj);
-            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++) {
-                size_t r = T->row[e];
-                double xd = (double)T->val[e];
-                float xf = T->val[e] * T->val[e];
-                nt_vd x = {xd, xd};
-                nt_vf x2 = {xf, xf, xf, xf};
-                for (int v = 0; v < NT_VD; v++)
-                    gj[v] += x * rt[r * NT_VD + (size_t)v];
-                for (int v = 0; v < NT_VF; v++)
-                    mj[v] += x2 * dt[r * NT_VF + (size_t)v];
-            }
-            memcpy(gd + j * NT_VD, gj, sizeof gj);
-            memcpy(mf + j * NT_VF, mj, sizeof mj);
-        }
+            nt_row_terms(B, r0 + r, f, B->rt + r * NT_LANES, gb, mb);
+        nt_grad_tile(T, t, (const nt_ld *)B->rt, (const nt_lf *)B->dw + r0, (nt_ld *)B->bd, (nt_lf *)B->m);
     }
     double ww[NT_LANES] = {0};
     for (size_t j = 0; j < d; j++) {
@@ -267,6 +240,59 @@ static void nt_grad_pass(nt_block *B, double f[NT_LANES])
         B->g[d * NT_LANES + (size_t)l] = B->intercept ? gb[l] : 0.0;
         B->m[d * NT_LANES + (size_t)l] = B->intercept && mb[l] > 0.0 ? (float)mb[l] : 1.0f;
     }
+}
+
+/* The vector work of one CG step over the w coordinates (the intercept coordinate d is
+ * done by the caller), lane by lane in coordinate order. */
+
+/* out = (float)in over D coordinates. */
+NT_CLONES static void nt_to_float(const double *in, float *out, size_t D)
+{
+    const nt_ld *a = (const nt_ld *)in;
+    nt_lf *b = (nt_lf *)out;
+    for (size_t j = 0; j < D; j++)
+        b[j] = __builtin_convertvector(a[j], nt_lf);
+}
+
+/* php = sum_j p_j (p_j + hf_j): p . Hp without the intercept term. */
+NT_CLONES static void nt_cg_curvature(const nt_block *B, double php[NT_LANES])
+{
+    const nt_ld *p = (const nt_ld *)B->p;
+    const nt_lf *hf = (const nt_lf *)B->hf;
+    nt_ld acc = {0};
+    for (size_t j = 0; j < B->d; j++)
+        acc += p[j] * (p[j] + __builtin_convertvector(hf[j], nt_ld));
+    memcpy(php, &acc, sizeof acc);
+}
+
+/* s += alpha p, r -= alpha Hp; rr = r.r, rzn = r.(r / m). */
+NT_CLONES static void nt_cg_update(nt_block *B, const double alpha[NT_LANES], double rr[NT_LANES],
+                                   double rzn[NT_LANES])
+{
+    const nt_ld *p = (const nt_ld *)B->p;
+    const nt_lf *hf = (const nt_lf *)B->hf, *m = (const nt_lf *)B->m;
+    nt_ld *s = (nt_ld *)B->s, *r = (nt_ld *)B->r, a, rr_ = {0}, rz_ = {0};
+    memcpy(&a, alpha, sizeof a);
+    for (size_t j = 0; j < B->d; j++) {
+        nt_ld hp = p[j] + __builtin_convertvector(hf[j], nt_ld);
+        s[j] += a * p[j];
+        r[j] -= a * hp;
+        rr_ += r[j] * r[j];
+        rz_ += r[j] * r[j] / __builtin_convertvector(m[j], nt_ld);
+    }
+    memcpy(rr, &rr_, sizeof rr_);
+    memcpy(rzn, &rz_, sizeof rz_);
+}
+
+/* p = r / m + beta p over all D coordinates (lanes out of CG are not read again). */
+NT_CLONES static void nt_cg_direction(nt_block *B, const double beta[NT_LANES])
+{
+    const nt_ld *r = (const nt_ld *)B->r;
+    const nt_lf *m = (const nt_lf *)B->m;
+    nt_ld *p = (nt_ld *)B->p, b;
+    memcpy(&b, beta, sizeof b);
+    for (size_t j = 0; j < B->D; j++)
+        p[j] = r[j] / __builtin_convertvector(m[j], nt_ld) + b * p[j];
 }
 
 /* Objective of lane l at w + a s (margins z + a xs); wws = {w.w, w.s, s.s}. */
@@ -357,33 +383,29 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
                 any |= cg[l];
             if (!any)
                 break;
-            for (size_t j = 0; j < D; j++)
-                for (int l = 0; l < NT_LANES; l++)
-                    B.pf[j * NT_LANES + (size_t)l] = cg[l] ? (float)B.p[j * NT_LANES + (size_t)l] : 0.0f;
+            /* Lanes out of CG keep alpha = 0, so their s and r stay put whatever p holds. */
+            nt_to_float(B.p, B.pf, D);
             if (!B.intercept)
                 for (int l = 0; l < NT_LANES; l++)
                     B.pf[d * NT_LANES + (size_t)l] = 0.0f;
-            double hb[NT_LANES];
+            double hb[NT_LANES], php[NT_LANES], alpha[NT_LANES], rr[NT_LANES], rzn[NT_LANES];
             nt_hv_pass(&B, hb);
             /* Hp = p + hf (w part), hb (intercept). */
-            double php[NT_LANES] = {0}, alpha[NT_LANES], rr[NT_LANES] = {0}, rzn[NT_LANES] = {0};
-            for (size_t j = 0; j < D; j++)
-                for (int l = 0; l < NT_LANES; l++) {
-                    size_t q = j * NT_LANES + (size_t)l;
-                    double hp = j < d ? B.p[q] + (double)B.hf[q] : B.intercept ? hb[l] : 0.0;
-                    php[l] += B.p[q] * hp;
-                }
-            for (int l = 0; l < NT_LANES; l++)
+            nt_cg_curvature(&B, php);
+            for (int l = 0; l < NT_LANES; l++) {
+                double *pb = B.p + d * NT_LANES;
+                php[l] += pb[l] * (B.intercept ? hb[l] : 0.0);
                 alpha[l] = cg[l] && php[l] > 0.0 ? rz[l] / php[l] : 0.0;
-            for (size_t j = 0; j < D; j++)
-                for (int l = 0; l < NT_LANES; l++) {
-                    size_t q = j * NT_LANES + (size_t)l;
-                    double hp = j < d ? B.p[q] + (double)B.hf[q] : B.intercept ? hb[l] : 0.0;
-                    B.s[q] += alpha[l] * B.p[q];
-                    B.r[q] -= alpha[l] * hp;
-                    rr[l] += B.r[q] * B.r[q];
-                    rzn[l] += B.r[q] * B.r[q] / (double)B.m[q];
-                }
+            }
+            nt_cg_update(&B, alpha, rr, rzn);
+            for (int l = 0; l < NT_LANES; l++) {
+                size_t q = d * NT_LANES + (size_t)l;
+                double hp = B.intercept ? hb[l] : 0.0;
+                B.s[q] += alpha[l] * B.p[q];
+                B.r[q] -= alpha[l] * hp;
+                rr[l] += B.r[q] * B.r[q];
+                rzn[l] += B.r[q] * B.r[q] / (double)B.m[q];
+            }
             double beta[NT_LANES];
             for (int l = 0; l < NT_LANES; l++) {
                 if (cg[l] && (!(php[l] > 0.0) || sqrt(rr[l]) <= rtol[l]))
@@ -392,12 +414,7 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
                 if (cg[l])
                     rz[l] = rzn[l];
             }
-            for (size_t j = 0; j < D; j++)
-                for (int l = 0; l < NT_LANES; l++) {
-                    size_t q = j * NT_LANES + (size_t)l;
-                    if (cg[l])
-                        B.p[q] = B.r[q] / (double)B.m[q] + beta[l] * B.p[q];
-                }
+            nt_cg_direction(&B, beta);
         }
         /* Line search along s on the margins. */
         nt_xs_pass(&B);
