@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include <omp.h>
 
@@ -27,7 +28,7 @@
 /* point.  The stopping rule is the L-BFGS one: ||grad||_inf <= tol * max(1, |f|).      */
 
 #define NT_LANES 16
-#define NT_CG_ETA 0.1
+#define NT_CG_ETA (getenv("PTH_ETA") ? atof(getenv("PTH_ETA")) : 0.1)
 #define NT_CG_MAX 200
 
 typedef struct {
@@ -101,21 +102,25 @@ typedef double nt_ld __attribute__((vector_size(NT_LANES * sizeof(double))));
 
 /* Columns ahead to prefetch: a tile's columns ascend with gaps, which the hardware
  * prefetcher does not follow. */
-#define NT_PREFETCH 8
+#define NT_PREFETCH 96
 
 /* The passes walk X tile by tile (rowtiles.h): within a tile, column by column in
  * ascending order, each column's rows ascending.  Every sum over j of a row and over i
  * of a column is therefore added in the same order as a row-major walk would add it, so
  * the tiling changes the memory traffic, not one bit of the results. */
 
-/* hf = X^T (dw .* (X pf + pf_b)) over the d columns, hb = sum of dw .* (X pf + pf_b). */
-NT_CLONES static void nt_hv_pass(nt_block *B, double hb[NT_LANES])
+/* hf = X^T (dw .* t) over the d columns with t = X pf + pf_b, hb = sum of dw .* t, and
+ * tdt = t' diag(dw) t, which is p.Hp less p_w.p_w.  A column's sum over its rows starts
+ * at its first tile (the output needs no clearing) and alternates between two
+ * accumulators, so that consecutive additions do not wait on each other. */
+NT_CLONES static void nt_hv_pass(nt_block *B, double hb[NT_LANES], double tdt[NT_LANES])
 {
     const pth_rowtiles *T = B->T;
     const nt_lf *pf = (const nt_lf *)B->pf, *dw = (const nt_lf *)B->dw;
-    nt_lf *hf = (nt_lf *)B->hf, *tt = (nt_lf *)B->tt;
-    nt_ld hbv = {0};
-    memset(hf, 0, B->d * sizeof *hf);
+    nt_lf *hf = (nt_lf *)B->hf, *tt = (nt_lf *)B->tt, zero = {0};
+    nt_ld hbv = {0}, tdv = {0};
+    if (!T->all_cols)
+        memset(hf, 0, B->d * sizeof *hf);
     for (size_t t = 0; t < T->ntiles; t++) {
         size_t r0 = pth_rowtiles_first(t), nr = pth_rowtiles_rows(T, t);
         size_t k0 = T->tile_ptr[t], k1 = T->tile_ptr[t + 1];
@@ -123,25 +128,35 @@ NT_CLONES static void nt_hv_pass(nt_block *B, double hb[NT_LANES])
             tt[r] = pf[B->d];
         for (size_t k = k0; k < k1; k++) {
             if (k + NT_PREFETCH < k1)
-                __builtin_prefetch(pf + T->col[k + NT_PREFETCH]);
-            nt_lf pj = pf[T->col[k]];
+                __builtin_prefetch(pf + pth_rowtiles_col(T, k + NT_PREFETCH));
+            nt_lf pj = pf[pth_rowtiles_col(T, k)];
             for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++)
                 tt[T->row[e]] += T->val[e] * pj;
         }
         for (size_t r = 0; r < nr; r++) {
+            nt_ld td = __builtin_convertvector(tt[r], nt_ld);
             tt[r] *= dw[r0 + r];
-            hbv += __builtin_convertvector(tt[r], nt_ld);
+            nt_ld ud = __builtin_convertvector(tt[r], nt_ld);
+            hbv += ud;
+            tdv += ud * td;
         }
         for (size_t k = k0; k < k1; k++) {
             if (k + NT_PREFETCH < k1)
-                __builtin_prefetch(hf + T->col[k + NT_PREFETCH], 1);
-            nt_lf acc = hf[T->col[k]];
-            for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++)
-                acc += T->val[e] * tt[T->row[e]];
-            hf[T->col[k]] = acc;
+                __builtin_prefetch(hf + pth_rowtiles_col(T, k + NT_PREFETCH), 1);
+            uint32_t j = pth_rowtiles_col(T, k);
+            nt_lf a0 = T->all_cols && pth_rowtiles_first_visit(T, k) ? zero : hf[j], a1 = zero;
+            size_t e = T->val_ptr[k], e1 = T->val_ptr[k + 1];
+            for (; e + 1 < e1; e += 2) {
+                a0 += T->val[e] * tt[T->row[e]];
+                a1 += T->val[e + 1] * tt[T->row[e + 1]];
+            }
+            if (e < e1)
+                a0 += T->val[e] * tt[T->row[e]];
+            hf[j] = a0 + a1;
         }
     }
     memcpy(hb, &hbv, sizeof hbv);
+    memcpy(tdt, &tdv, sizeof tdv);
 }
 
 /* xs = X s + s_b (double). */
@@ -156,10 +171,10 @@ NT_CLONES static void nt_xs_pass(nt_block *B)
         nt_ld *xt = xs + pth_rowtiles_first(t);
         for (size_t k = T->tile_ptr[t], k1 = T->tile_ptr[t + 1]; k < k1; k++) {
             if (k + NT_PREFETCH < k1) {
-                __builtin_prefetch(sv + T->col[k + NT_PREFETCH]);
-                __builtin_prefetch((const char *)(sv + T->col[k + NT_PREFETCH]) + 64);
+                __builtin_prefetch(sv + pth_rowtiles_col(T, k + NT_PREFETCH));
+                __builtin_prefetch((const char *)(sv + pth_rowtiles_col(T, k + NT_PREFETCH)) + 64);
             }
-            nt_ld sj = sv[T->col[k]];
+            nt_ld sj = sv[pth_rowtiles_col(T, k)];
             for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++)
                 xt[T->row[e]] += (double)T->val[e] * sj;
         }
@@ -185,26 +200,31 @@ static void nt_row_terms(nt_block *B, size_t i, double *f, double *ri, double *g
     }
 }
 
-/* g_j += sum_i x_ij r_i and m_j += sum_i x_ij^2 h_i over the stored values of one tile. */
+/* g_j += sum_i x_ij r_i and m_j += sum_i x_ij^2 h_i over the stored values of one tile
+ * (starting from zero at a column's first tile when every column has one). */
 NT_CLONES static void nt_grad_tile(const pth_rowtiles *T, size_t t, const nt_ld *rt, const nt_lf *ht, nt_ld *gd,
                                    nt_lf *mf)
 {
+    nt_ld zd = {0};
+    nt_lf zf = {0};
     for (size_t k = T->tile_ptr[t], k1 = T->tile_ptr[t + 1]; k < k1; k++) {
         if (k + NT_PREFETCH < k1) {
-            size_t jn = T->col[k + NT_PREFETCH];
+            size_t jn = pth_rowtiles_col(T, k + NT_PREFETCH);
             __builtin_prefetch(gd + jn, 1);
             __builtin_prefetch((char *)(gd + jn) + 64, 1);
             __builtin_prefetch(mf + jn, 1);
         }
-        nt_ld gj = gd[T->col[k]];
-        nt_lf mj = mf[T->col[k]];
+        uint32_t j = pth_rowtiles_col(T, k);
+        int fresh = T->all_cols && pth_rowtiles_first_visit(T, k);
+        nt_ld gj = fresh ? zd : gd[j];
+        nt_lf mj = fresh ? zf : mf[j];
         for (size_t e = T->val_ptr[k]; e < T->val_ptr[k + 1]; e++) {
             float x = T->val[e];
             gj += (double)x * rt[T->row[e]];
             mj += x * x * ht[T->row[e]];
         }
-        gd[T->col[k]] = gj;
-        mf[T->col[k]] = mj;
+        gd[j] = gj;
+        mf[j] = mj;
     }
 }
 
@@ -214,8 +234,10 @@ static void nt_grad_pass(nt_block *B, double f[NT_LANES])
     const pth_rowtiles *T = B->T;
     size_t d = B->d;
     double gb[NT_LANES], mb[NT_LANES];
-    memset(B->bd, 0, d * NT_LANES * sizeof(double));
-    memset(B->m, 0, d * NT_LANES * sizeof(float));
+    if (!T->all_cols) {
+        memset(B->bd, 0, d * NT_LANES * sizeof(double));
+        memset(B->m, 0, d * NT_LANES * sizeof(float));
+    }
     for (int l = 0; l < NT_LANES; l++)
         f[l] = gb[l] = mb[l] = 0.0;
     for (size_t t = 0; t < T->ntiles; t++) {
@@ -245,24 +267,17 @@ static void nt_grad_pass(nt_block *B, double f[NT_LANES])
 /* The vector work of one CG step over the w coordinates (the intercept coordinate d is
  * done by the caller), lane by lane in coordinate order. */
 
-/* out = (float)in over D coordinates. */
-NT_CLONES static void nt_to_float(const double *in, float *out, size_t D)
-{
-    const nt_ld *a = (const nt_ld *)in;
-    nt_lf *b = (nt_lf *)out;
-    for (size_t j = 0; j < D; j++)
-        b[j] = __builtin_convertvector(a[j], nt_lf);
-}
-
-/* php = sum_j p_j (p_j + hf_j): p . Hp without the intercept term. */
-NT_CLONES static void nt_cg_curvature(const nt_block *B, double php[NT_LANES])
+/* pf = (float)p and pp = p_w.p_w over the w coordinates. */
+NT_CLONES static void nt_cg_floats(nt_block *B, double pp[NT_LANES])
 {
     const nt_ld *p = (const nt_ld *)B->p;
-    const nt_lf *hf = (const nt_lf *)B->hf;
+    nt_lf *pf = (nt_lf *)B->pf;
     nt_ld acc = {0};
-    for (size_t j = 0; j < B->d; j++)
-        acc += p[j] * (p[j] + __builtin_convertvector(hf[j], nt_ld));
-    memcpy(php, &acc, sizeof acc);
+    for (size_t j = 0; j < B->d; j++) {
+        pf[j] = __builtin_convertvector(p[j], nt_lf);
+        acc += p[j] * p[j];
+    }
+    memcpy(pp, &acc, sizeof acc);
 }
 
 /* s += alpha p, r -= alpha Hp; rr = r.r, rzn = r.(r / m). */
@@ -284,15 +299,31 @@ NT_CLONES static void nt_cg_update(nt_block *B, const double alpha[NT_LANES], do
     memcpy(rzn, &rz_, sizeof rz_);
 }
 
-/* p = r / m + beta p over all D coordinates (lanes out of CG are not read again). */
-NT_CLONES static void nt_cg_direction(nt_block *B, const double beta[NT_LANES])
+/* p = r / m + beta p, pf = (float)p and pp = p_w.p_w over the w coordinates (lanes out
+ * of CG are not read again). */
+NT_CLONES static void nt_cg_direction(nt_block *B, const double beta[NT_LANES], double pp[NT_LANES])
 {
     const nt_ld *r = (const nt_ld *)B->r;
     const nt_lf *m = (const nt_lf *)B->m;
-    nt_ld *p = (nt_ld *)B->p, b;
+    nt_ld *p = (nt_ld *)B->p, b, acc = {0};
+    nt_lf *pf = (nt_lf *)B->pf;
     memcpy(&b, beta, sizeof b);
-    for (size_t j = 0; j < B->D; j++)
+    for (size_t j = 0; j < B->d; j++) {
         p[j] = r[j] / __builtin_convertvector(m[j], nt_ld) + b * p[j];
+        pf[j] = __builtin_convertvector(p[j], nt_lf);
+        acc += p[j] * p[j];
+    }
+    memcpy(pp, &acc, sizeof acc);
+}
+
+/* The intercept coordinate d of p and pf (pf 0 without an intercept). */
+static void nt_cg_direction_b(nt_block *B, const double beta[NT_LANES])
+{
+    size_t q = B->d * NT_LANES;
+    for (int l = 0; l < NT_LANES; l++) {
+        B->p[q + (size_t)l] = B->r[q + (size_t)l] / (double)B->m[q + (size_t)l] + beta[l] * B->p[q + (size_t)l];
+        B->pf[q + (size_t)l] = B->intercept ? (float)B->p[q + (size_t)l] : 0.0f;
+    }
 }
 
 /* Objective of lane l at w + a s (margins z + a xs); wws = {w.w, w.s, s.s}. */
@@ -345,7 +376,9 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
     for (int l = 0; l < NT_LANES; l++)
         state[l] = l < nl ? NT_RUN : NT_DONE;
     nt_grad_pass(&B, f);
+    int npass = 0, nits = 0;
     for (int it = 0;; it++) {
+        nits++;
         /* Convergence, per lane. */
         int running = 0;
         double gmax[NT_LANES] = {0}, gg[NT_LANES] = {0};
@@ -377,6 +410,10 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
             rtol[l] = NT_CG_ETA * sqrt(gg[l]);
             cg[l] = state[l] == NT_RUN;
         }
+        double pp[NT_LANES];
+        nt_cg_floats(&B, pp);
+        for (int l = 0; l < NT_LANES; l++)
+            B.pf[d * NT_LANES + (size_t)l] = B.intercept ? (float)B.p[d * NT_LANES + (size_t)l] : 0.0f;
         for (int k = 0; k < NT_CG_MAX; k++) {
             int any = 0;
             for (int l = 0; l < NT_LANES; l++)
@@ -384,17 +421,11 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
             if (!any)
                 break;
             /* Lanes out of CG keep alpha = 0, so their s and r stay put whatever p holds. */
-            nt_to_float(B.p, B.pf, D);
-            if (!B.intercept)
-                for (int l = 0; l < NT_LANES; l++)
-                    B.pf[d * NT_LANES + (size_t)l] = 0.0f;
             double hb[NT_LANES], php[NT_LANES], alpha[NT_LANES], rr[NT_LANES], rzn[NT_LANES];
-            nt_hv_pass(&B, hb);
-            /* Hp = p + hf (w part), hb (intercept). */
-            nt_cg_curvature(&B, php);
+            nt_hv_pass(&B, hb, php);
+            /* p.Hp = p_w.p_w + t' diag(dw) t; Hp = p + hf (w part), hb (intercept). */
             for (int l = 0; l < NT_LANES; l++) {
-                double *pb = B.p + d * NT_LANES;
-                php[l] += pb[l] * (B.intercept ? hb[l] : 0.0);
+                php[l] += pp[l];
                 alpha[l] = cg[l] && php[l] > 0.0 ? rz[l] / php[l] : 0.0;
             }
             nt_cg_update(&B, alpha, rr, rzn);
@@ -414,7 +445,9 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
                 if (cg[l])
                     rz[l] = rzn[l];
             }
-            nt_cg_direction(&B, beta);
+            nt_cg_direction(&B, beta, pp);
+            nt_cg_direction_b(&B, beta);
+            npass++;
         }
         /* Line search along s on the margins. */
         nt_xs_pass(&B);
@@ -475,6 +508,8 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
             wl[j] = B.w[j * NT_LANES + (size_t)l];
         Bc[lab[l]] = B.intercept ? B.w[d * NT_LANES + (size_t)l] : 0.0;
     }
+    if (getenv("PTH_NT_TRACE"))
+        fprintf(stderr, "block: %d hv passes, %d newton its\n", npass, nits);
     nt_free(&B);
     return 0;
 }

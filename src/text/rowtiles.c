@@ -70,6 +70,8 @@ static void fill_tile(const pth_csr *X, pth_rowtiles *T, size_t t, size_t *cnt)
 int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T)
 {
     memset(T, 0, sizeof *T);
+    if (X->ncols >= PTH_TILE_FIRST)
+        return -1;
     T->nrows = X->nrows;
     T->ncols = X->ncols;
     T->ntiles = (X->nrows + PTH_TILE_ROWS - 1) / PTH_TILE_ROWS;
@@ -96,5 +98,18 @@ int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T)
     for (size_t t = 0; t < T->ntiles; t++)
         fill_tile(X, T, t, cnt);
     free(cnt);
+    /* Flag the first tile of each column. */
+    unsigned char *met = calloc(X->ncols + 1, 1);
+    if (!met)
+        return -1;
+    size_t ncols_met = 0;
+    for (size_t k = 0; k < pairs; k++)
+        if (!met[T->col[k]]) {
+            met[T->col[k]] = 1;
+            T->col[k] |= PTH_TILE_FIRST;
+            ncols_met++;
+        }
+    free(met);
+    T->all_cols = ncols_met == X->ncols;
     return 0;
 }

@@ -22,13 +22,22 @@
 typedef struct {
     size_t nrows, ncols, ntiles;
     size_t *tile_ptr; /* ntiles + 1: the tile's columns are col[tile_ptr[t] .. tile_ptr[t+1]) */
-    uint32_t *col;    /* column ids, ascending within a tile */
+    uint32_t *col;    /* column ids, ascending within a tile; PTH_TILE_FIRST marks the first
+                         tile holding the column (read them through pth_rowtiles_col) */
     size_t *val_ptr;  /* one more than col: values of col[k] are val[val_ptr[k] .. val_ptr[k+1]) */
     uint16_t *row;    /* row offset within the tile (ascending within a column) */
     float *val;
+    int all_cols;     /* every column holds a stored value (so every column has a FIRST) */
 } pth_rowtiles;
 
-/* Builds T from X (which is not changed).  Returns -1 when out of memory (T is then
+#define PTH_TILE_FIRST 0x80000000u
+
+static inline uint32_t pth_rowtiles_col(const pth_rowtiles *T, size_t k) { return T->col[k] & ~PTH_TILE_FIRST; }
+/* Whether pair k is the column's first visit in a pass: a pass that sums into a
+ * per-column output can then start the sum there instead of clearing the output. */
+static inline int pth_rowtiles_first_visit(const pth_rowtiles *T, size_t k) { return (T->col[k] & PTH_TILE_FIRST) != 0; }
+
+/* Builds T from X (which is not changed; at most 2^31 columns).  Returns -1 when out of memory (T is then
  * empty and may be freed). */
 int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T);
 void pth_rowtiles_free(pth_rowtiles *T);

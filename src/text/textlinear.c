@@ -131,7 +131,7 @@ int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned ch
     pth_logreg_options_default(&o);
     o.C = C;
     o.threads = threads;
-    o.tol = m->tol;
+    o.tol = getenv("PTH_TOL") ? atof(getenv("PTH_TOL")) : m->tol;
     o.max_iter = m->max_iter;
     rc = pth_logreg_fit(&X, Y, L, &o, &m->lin, err);
     pth_csr_free(&X);
