@@ -68,6 +68,7 @@ typedef struct {
     size_t max_eval;         /* 0 = all dev/test rows */
     pth_ft_params ft;        /* fastText settings (pth_goemo_config_default fills them) */
     double linear_C;         /* logistic regression C */
+    double linear_tol;       /* its stopping tolerance (pth_logreg_options.tol; default 1e-4) */
     unsigned hash_bits;      /* bits of each hashed block */
 } pth_goemo_config;
 

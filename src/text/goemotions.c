@@ -223,6 +223,10 @@ void pth_goemo_config_default(pth_goemo_config *c)
     c->ft.minn = 0;
     c->ft.maxn = 0;
     c->linear_C = 4.0;
+    /* Chosen on dev with the Newton solver: 1e-6, 1e-5, 3e-5 and 1e-4 gave dev macro-F1
+     * 0.5154, 0.5154, 0.5157 and 0.5157, and 1e-4 needs ~25% fewer passes over the data
+     * than 1e-6 in the slower of the two label blocks. */
+    c->linear_tol = 1e-4;
     c->hash_bits = 18;
 }
 
@@ -312,6 +316,7 @@ static int fit_models(const pth_goemo_config *c, const pth_goemo_split *tr, pth_
         if (!(m->lin = calloc(1, sizeof *m->lin)))
             return pth_fail(err, PTH_ERR_NOMEM, "goemotions: out of memory");
         txl_init(m->lin, 1, c->hash_bits, 0);
+        m->lin->tol = c->linear_tol;
         int rc = txl_fit(m->lin, tr->n, (const char *const *)tr->text, tr->Y, PTH_GOEMO_NLABELS, c->linear_C,
                          c->threads, err);
         if (rc)

@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include <omp.h>
 
@@ -28,7 +27,7 @@
 /* point.  The stopping rule is the L-BFGS one: ||grad||_inf <= tol * max(1, |f|).      */
 
 #define NT_LANES 16
-#define NT_CG_ETA (getenv("PTH_ETA") ? atof(getenv("PTH_ETA")) : 0.1)
+#define NT_CG_ETA 0.1
 #define NT_CG_MAX 200
 
 typedef struct {
@@ -41,7 +40,6 @@ typedef struct {
     double *w, *g, *s, *r, *p; /* D x lanes */
     float *m;         /* D x lanes: preconditioner diag(H) */
     float *pf, *hf;   /* D x lanes: p and X^T (dw (X p + p_b)) in float */
-    double *bd;       /* D x lanes: scratch */
     float *tt;        /* PTH_TILE_ROWS x lanes: X p of one tile */
     double *rt;       /* PTH_TILE_ROWS x lanes: loss derivatives of one tile */
     void *mem_;
@@ -61,7 +59,7 @@ static int nt_alloc(nt_block *B, const pth_rowtiles *T, int intercept)
     B->d = T->ncols;
     B->D = T->ncols + 1;
     B->intercept = intercept;
-    size_t nd = 4 * B->n + 6 * B->D + PTH_TILE_ROWS, nf = B->n + 3 * B->D + PTH_TILE_ROWS;
+    size_t nd = 4 * B->n + 5 * B->D + PTH_TILE_ROWS, nf = B->n + 3 * B->D + PTH_TILE_ROWS;
     /* Every array is a whole number of 64-byte lane vectors (the doubles first, each a
      * whole number of 128-byte ones), so all of them keep the vector types' alignment. */
     size_t bytes = nd * NT_LANES * sizeof(double) + nf * NT_LANES * sizeof(float);
@@ -80,7 +78,6 @@ static int nt_alloc(nt_block *B, const pth_rowtiles *T, int intercept)
     B->s = q, q += dl;
     B->r = q, q += dl;
     B->p = q, q += dl;
-    B->bd = q, q += dl;
     B->rt = q, q += PTH_TILE_ROWS * NT_LANES;
     float *fq = (float *)q;
     B->dw = fq, fq += nl;
@@ -235,7 +232,7 @@ static void nt_grad_pass(nt_block *B, double f[NT_LANES])
     size_t d = B->d;
     double gb[NT_LANES], mb[NT_LANES];
     if (!T->all_cols) {
-        memset(B->bd, 0, d * NT_LANES * sizeof(double));
+        memset(B->g, 0, d * NT_LANES * sizeof(double));
         memset(B->m, 0, d * NT_LANES * sizeof(float));
     }
     for (int l = 0; l < NT_LANES; l++)
@@ -244,16 +241,16 @@ static void nt_grad_pass(nt_block *B, double f[NT_LANES])
         size_t r0 = pth_rowtiles_first(t), nr = pth_rowtiles_rows(T, t);
         for (size_t r = 0; r < nr; r++)
             nt_row_terms(B, r0 + r, f, B->rt + r * NT_LANES, gb, mb);
-        nt_grad_tile(T, t, (const nt_ld *)B->rt, (const nt_lf *)B->dw + r0, (nt_ld *)B->bd, (nt_lf *)B->m);
+        nt_grad_tile(T, t, (const nt_ld *)B->rt, (const nt_lf *)B->dw + r0, (nt_ld *)B->g, (nt_lf *)B->m);
     }
     double ww[NT_LANES] = {0};
     for (size_t j = 0; j < d; j++) {
-        const double *wj = B->w + j * NT_LANES, *gdj = B->bd + j * NT_LANES;
-        double *gj = B->g + j * NT_LANES;
+        const double *wj = B->w + j * NT_LANES;
+        double *gj = B->g + j * NT_LANES; /* holds X^T r so far */
         float *mj = B->m + j * NT_LANES;
         for (int l = 0; l < NT_LANES; l++) {
             ww[l] += wj[l] * wj[l];
-            gj[l] = wj[l] + gdj[l];
+            gj[l] = wj[l] + gj[l];
             mj[l] += 1.0f;
         }
     }
@@ -376,9 +373,7 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
     for (int l = 0; l < NT_LANES; l++)
         state[l] = l < nl ? NT_RUN : NT_DONE;
     nt_grad_pass(&B, f);
-    int npass = 0, nits = 0;
     for (int it = 0;; it++) {
-        nits++;
         /* Convergence, per lane. */
         int running = 0;
         double gmax[NT_LANES] = {0}, gg[NT_LANES] = {0};
@@ -447,7 +442,6 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
             }
             nt_cg_direction(&B, beta, pp);
             nt_cg_direction_b(&B, beta);
-            npass++;
         }
         /* Line search along s on the margins. */
         nt_xs_pass(&B);
@@ -508,8 +502,6 @@ static int nt_fit_block(const pth_rowtiles *T, const unsigned char *Y, size_t L,
             wl[j] = B.w[j * NT_LANES + (size_t)l];
         Bc[lab[l]] = B.intercept ? B.w[d * NT_LANES + (size_t)l] : 0.0;
     }
-    if (getenv("PTH_NT_TRACE"))
-        fprintf(stderr, "block: %d hv passes, %d newton its\n", npass, nits);
     nt_free(&B);
     return 0;
 }

@@ -18,8 +18,8 @@ typedef struct {
     size_t nfields;
     pth_hash_options ho[TXL_MAXFIELDS];
     double field_scale[TXL_MAXFIELDS];
-    double tol;   /* L-BFGS tolerance (not saved) */
-    int max_iter; /* L-BFGS iterations per label (not saved) */
+    double tol;   /* solver tolerance (not saved) */
+    int max_iter; /* solver iterations per label (not saved) */
     pth_tfidf tf[TXL_MAXFIELDS];
     pth_linear lin;
     /* lin.coef transposed to feature-major floats (d x n_out), so scoring a sparse row

@@ -19,8 +19,9 @@ double txe_now(void)
 void txl_init(txl_model *m, size_t nfields, unsigned bits, double ctx_scale)
 {
     memset(m, 0, sizeof *m);
-    /* The solver's defaults: a looser tolerance (1e-4) saved little time here and cost
-     * about 0.01 test macro-F1 on GoEmotions. */
+    /* The solver's defaults.  (With L-BFGS a looser tolerance, 1e-4, saved little time and
+     * cost about 0.01 GoEmotions test macro-F1; with the Newton solver it costs nothing on
+     * dev, and GoEmotions uses it: pth_goemo_config.linear_tol.) */
     m->tol = 1e-6;
     m->max_iter = 500;
     m->nfields = nfields < 1 ? 1 : nfields > TXL_MAXFIELDS ? TXL_MAXFIELDS : nfields;
@@ -131,7 +132,7 @@ int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned ch
     pth_logreg_options_default(&o);
     o.C = C;
     o.threads = threads;
-    o.tol = getenv("PTH_TOL") ? atof(getenv("PTH_TOL")) : m->tol;
+    o.tol = m->tol;
     o.max_iter = m->max_iter;
     rc = pth_logreg_fit(&X, Y, L, &o, &m->lin, err);
     pth_csr_free(&X);
