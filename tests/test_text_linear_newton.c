@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "pathos/text.h"
+#include "text/rowtiles.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static double urand(void)
@@ -82,9 +83,10 @@ static void grad_check(const pth_csr *X, const unsigned char *Y, size_t L, size_
     free(g);
 }
 
-static void test_same_optimum(int balanced, int intercept)
+/* n rows: 400 fit one row tile of the solver's passes; 8,492 span three (rowtiles.h). */
+static void test_same_optimum(size_t N, int balanced, int intercept)
 {
-    enum { N = 400, NC = 120, L = 5 };
+    enum { NC = 120, L = 5 };
     pth_csr X;
     unsigned char *Y = malloc(N * L);
     make_problem(&X, Y, N, NC, L);
@@ -107,8 +109,12 @@ static void test_same_optimum(int balanced, int intercept)
         double dmax = 0;
         for (size_t j = 0; j < NC; j++)
             dmax = fmax(dmax, fabs(mn.coef[l * NC + j] - ml.coef[l * NC + j]));
-        CHECK(dmax < 1e-6);
-        CHECK_NEAR(mn.intercept[l], ml.intercept[l], 1e-6);
+        /* With 8,492 rows L-BFGS stops at a gradient ~100x larger than Newton's (f has
+         * stopped changing in double), up to 2.6e-6 from it in a coefficient; Newton's
+         * own gradient is checked below. */
+        double dtol = N > 1000 ? 1e-5 : 1e-6;
+        CHECK(dmax < dtol);
+        CHECK_NEAR(mn.intercept[l], ml.intercept[l], dtol);
         if (!intercept)
             CHECK(mn.intercept[l] == 0.0);
         for (size_t j = 3; j < NC; j += 7) /* empty columns */
@@ -118,6 +124,8 @@ static void test_same_optimum(int balanced, int intercept)
         /* At tol 1e-10 both solvers may stop where f no longer changes in double
          * precision (relative gradient about 1e-9). */
         CHECK(gmax <= 1e-8 * fmax(1.0, f));
+        if (N > 1000)
+            CHECK(gmax <= 1e-9 * fmax(1.0, f));
     }
     pth_linear_free(&mn);
     pth_linear_free(&ml);
@@ -126,9 +134,9 @@ static void test_same_optimum(int balanced, int intercept)
 }
 
 /* Default tolerance: the stopping rule holds; 20 labels = two blocks of 10 lanes. */
-static void test_default_tol_and_determinism(void)
+static void test_default_tol_and_determinism(size_t N)
 {
-    enum { N = 600, NC = 150, L = 20 };
+    enum { NC = 150, L = 20 };
     pth_csr X;
     unsigned char *Y = malloc(N * L);
     make_problem(&X, Y, N, NC, L);
@@ -174,9 +182,11 @@ static void test_default_tol_and_determinism(void)
 
 int main(void)
 {
-    test_same_optimum(0, 1);
-    test_same_optimum(1, 1);
-    test_same_optimum(0, 0);
-    test_default_tol_and_determinism();
+    test_same_optimum(400, 0, 1);
+    test_same_optimum(400, 1, 1);
+    test_same_optimum(400, 0, 0);
+    test_same_optimum(2 * PTH_TILE_ROWS + 300, 0, 1);
+    test_default_tol_and_determinism(600);
+    test_default_tol_and_determinism(2 * PTH_TILE_ROWS + 300);
     return pth_test_finish();
 }

@@ -535,9 +535,12 @@ int pth_logreg_fit(const pth_csr *X, const unsigned char *Y, size_t n_labels, co
     if (!rc)
         rc = alloc_linear(m, PTH_LINEAR_LOGREG, X->ncols, n_labels, err);
     if (!rc) {
-        for (size_t l = 0; l < n_labels; l++) {
+        /* Parallel: the copy also faults in the fresh pages of a model that is often
+         * over 100 MB. */
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+        for (long long l = 0; l < (long long)n_labels; l++) {
             for (size_t j = 0; j < c.dact; j++)
-                m->coef[l * X->ncols + c.active[j]] = W[l * c.dact + j];
+                m->coef[(size_t)l * X->ncols + c.active[j]] = W[(size_t)l * c.dact + j];
             m->intercept[l] = B[l];
         }
     }

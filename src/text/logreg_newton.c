@@ -575,7 +575,7 @@ int lr_newton_fit(const pth_csr *X, const unsigned char *Y, size_t L, const size
                   const pth_logreg_options *o, int threads, double *W, double *B)
 {
     pth_rowtiles T;
-    if (pth_rowtiles_build(X, &T) != 0) {
+    if (pth_rowtiles_build(X, threads, &T) != 0) {
         pth_rowtiles_free(&T);
         return -1;
     }

@@ -20,24 +20,16 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Counts the distinct columns of every tile into tile_ptr (seen: ncols stamps, zero on
- * entry). */
-static size_t count_pairs(const pth_csr *X, size_t ntiles, uint32_t *seen, size_t *tile_ptr)
+/* Distinct columns of tile t (seen: ncols stamps, none equal to t + 1 on entry). */
+static size_t count_tile(const pth_csr *X, size_t t, uint32_t *seen)
 {
-    size_t pairs = 0;
-    tile_ptr[0] = 0;
-    for (size_t t = 0; t < ntiles; t++) {
-        size_t r0 = t * PTH_TILE_ROWS, r1 = r0 + PTH_TILE_ROWS < X->nrows ? r0 + PTH_TILE_ROWS : X->nrows;
-        for (size_t q = X->indptr[r0]; q < X->indptr[r1]; q++) {
-            uint32_t j = X->indices[q];
-            if (seen[j] != (uint32_t)t + 1) {
-                seen[j] = (uint32_t)t + 1;
-                pairs++;
-            }
+    size_t r0 = t * PTH_TILE_ROWS, r1 = r0 + PTH_TILE_ROWS < X->nrows ? r0 + PTH_TILE_ROWS : X->nrows, k = 0;
+    for (size_t q = X->indptr[r0]; q < X->indptr[r1]; q++)
+        if (seen[X->indices[q]] != (uint32_t)t + 1) {
+            seen[X->indices[q]] = (uint32_t)t + 1;
+            k++;
         }
-        tile_ptr[t + 1] = pairs;
-    }
-    return pairs;
+    return k;
 }
 
 /* Fills tile t: a counting sort of its stored values by column, rows staying in order.
@@ -50,7 +42,7 @@ static void fill_tile(const pth_csr *X, pth_rowtiles *T, size_t t, size_t *cnt)
         if (cnt[X->indices[q]]++ == 0)
             T->col[k++] = X->indices[q];
     qsort(T->col + k0, k1 - k0, sizeof *T->col, cmp_u32);
-    size_t pos = T->val_ptr[k0];
+    size_t pos = X->indptr[r0];
     for (k = k0; k < k1; k++) {
         size_t c = cnt[T->col[k]];
         cnt[T->col[k]] = pos; /* from here on: the next write position of the column */
@@ -67,7 +59,7 @@ static void fill_tile(const pth_csr *X, pth_rowtiles *T, size_t t, size_t *cnt)
         cnt[T->col[k]] = 0;
 }
 
-int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T)
+int pth_rowtiles_build(const pth_csr *X, int threads, pth_rowtiles *T)
 {
     memset(T, 0, sizeof *T);
     if (X->ncols >= PTH_TILE_FIRST)
@@ -75,29 +67,53 @@ int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T)
     T->nrows = X->nrows;
     T->ncols = X->ncols;
     T->ntiles = (X->nrows + PTH_TILE_ROWS - 1) / PTH_TILE_ROWS;
-    size_t nnz = X->indptr[X->nrows];
-    size_t *cnt = calloc(X->ncols + 1, sizeof *cnt);
-    uint32_t *seen = calloc(X->ncols + 1, sizeof *seen);
-    T->tile_ptr = malloc((T->ntiles + 1) * sizeof *T->tile_ptr);
-    if (!cnt || !seen || !T->tile_ptr) {
-        free(cnt);
-        free(seen);
+    size_t nnz = X->indptr[X->nrows], nt = T->ntiles;
+    T->tile_ptr = calloc(nt + 1, sizeof *T->tile_ptr);
+    if (!T->tile_ptr)
         return -1;
+    /* Tiles are independent: each thread counts and fills whole tiles with its own
+     * column scratch. */
+    int failed = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1 && nt > 1)
+    {
+        uint32_t *seen = calloc(X->ncols + 1, sizeof *seen);
+        if (!seen) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (long long t = 0; t < (long long)nt; t++)
+            if (seen)
+                T->tile_ptr[t + 1] = count_tile(X, (size_t)t, seen);
+        free(seen);
     }
-    size_t pairs = count_pairs(X, T->ntiles, seen, T->tile_ptr);
-    free(seen);
+    for (size_t t = 0; t < nt; t++)
+        T->tile_ptr[t + 1] += T->tile_ptr[t];
+    size_t pairs = T->tile_ptr[nt];
     T->col = malloc((pairs + 1) * sizeof *T->col);
     T->val_ptr = malloc((pairs + 1) * sizeof *T->val_ptr);
     T->row = malloc((nnz + 1) * sizeof *T->row);
     T->val = malloc((nnz + 1) * sizeof *T->val);
-    if (!T->col || !T->val_ptr || !T->row || !T->val) {
-        free(cnt);
+    if (failed || !T->col || !T->val_ptr || !T->row || !T->val)
         return -1;
+    for (size_t t = 0; t < nt; t++)
+        T->val_ptr[T->tile_ptr[t]] = X->indptr[t * PTH_TILE_ROWS];
+    T->val_ptr[pairs] = nnz;
+#pragma omp parallel num_threads(threads) if (threads > 1 && nt > 1)
+    {
+        size_t *cnt = calloc(X->ncols + 1, sizeof *cnt);
+        if (!cnt) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (long long t = 0; t < (long long)nt; t++)
+            if (cnt)
+                fill_tile(X, T, (size_t)t, cnt);
+        free(cnt);
     }
-    T->val_ptr[0] = 0;
-    for (size_t t = 0; t < T->ntiles; t++)
-        fill_tile(X, T, t, cnt);
-    free(cnt);
+    if (failed)
+        return -1;
     /* Flag the first tile of each column. */
     unsigned char *met = calloc(X->ncols + 1, 1);
     if (!met)

@@ -37,9 +37,10 @@ static inline uint32_t pth_rowtiles_col(const pth_rowtiles *T, size_t k) { retur
  * per-column output can then start the sum there instead of clearing the output. */
 static inline int pth_rowtiles_first_visit(const pth_rowtiles *T, size_t k) { return (T->col[k] & PTH_TILE_FIRST) != 0; }
 
-/* Builds T from X (which is not changed; at most 2^31 columns).  Returns -1 when out of memory (T is then
- * empty and may be freed). */
-int pth_rowtiles_build(const pth_csr *X, pth_rowtiles *T);
+/* Builds T from X (which is not changed; at most 2^31 columns) with up to `threads`
+ * threads; the result does not depend on the thread count.  Returns -1 when out of
+ * memory (T may then be partly filled; free it). */
+int pth_rowtiles_build(const pth_csr *X, int threads, pth_rowtiles *T);
 void pth_rowtiles_free(pth_rowtiles *T);
 
 /* First row and row count of tile t. */

@@ -43,17 +43,18 @@ void txl_init(txl_model *m, size_t nfields, unsigned bits, double ctx_scale)
     }
 }
 
-/* Builds m->coefT from m->lin; -1 when out of memory. */
-static int build_coefT(txl_model *m)
+/* Builds m->coefT from m->lin with up to `threads` threads; -1 when out of memory. */
+static int build_coefT(txl_model *m, int threads)
 {
     size_t d = m->lin.d, K = m->lin.n_out;
     free(m->coefT);
     m->coefT = malloc(d * K * sizeof(float) + 1);
     if (!m->coefT)
         return -1;
-    for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < d; j++)
-            m->coefT[j * K + k] = (float)m->lin.coef[k * d + j];
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (long long j = 0; j < (long long)d; j++)
+        for (size_t k = 0; k < K; k++)
+            m->coefT[(size_t)j * K + k] = (float)m->lin.coef[k * d + (size_t)j];
     return 0;
 }
 
@@ -136,7 +137,7 @@ int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned ch
     o.max_iter = m->max_iter;
     rc = pth_logreg_fit(&X, Y, L, &o, &m->lin, err);
     pth_csr_free(&X);
-    if (!rc && build_coefT(m))
+    if (!rc && build_coefT(m, threads > 0 ? threads : 1))
         rc = pth_fail(err, PTH_ERR_NOMEM, "text model: out of memory");
     return rc;
 }
@@ -231,7 +232,7 @@ int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err)
         rc = pth_linear_load(&m->lin, r, err);
     if (!rc && m->lin.kind != PTH_LINEAR_LOGREG)
         rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model: not a logistic model");
-    if (!rc && build_coefT(m))
+    if (!rc && build_coefT(m, 1))
         rc = pth_fail(err, PTH_ERR_NOMEM, "linear text model: out of memory");
     if (rc)
         txl_free(m);
