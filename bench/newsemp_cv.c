@@ -5,7 +5,7 @@
  *      $(pkg-config --libs libutf8proc openblas libcjson) -lxgboost -lm -o build/newsemp_cv
  * Run:
  *   build/newsemp_cv [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE]
- *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]]
+ *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]] [--rbf GAMMA]
  * --transfer fits the GoEmotions transfer model on GOEMOTIONS_DIR/train.tsv (once, before the
  * CV; it never sees NewsEmp ratings) and adds its document features to the dense block.
  * Prints one line per target; --preds writes row,fold,target,y,pred,lo,hi as CSV. */
@@ -68,10 +68,12 @@ int main(int argc, char **argv)
             }
             o.dense_weights = dw;
             o.n_dense_weights = ndw;
-        } else if (!strcmp(argv[i], "--no-lexicon"))
+        } else if (!strcmp(argv[i], "--rbf") && i + 1 < argc)
+            o.rbf_gamma = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
             return 2;
         }
     }
@@ -106,9 +108,9 @@ int main(int argc, char **argv)
         pth_newsemp_free(&d);
         return 1;
     }
-    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s\n", d.n, o.folds,
+    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s, rbf gamma %g\n", d.n, o.folds,
            o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s,
-           transfer ? tmodel : "off");
+           transfer ? tmodel : "off", o.rbf_gamma);
     const char *names[2] = {"empathy", "distress"};
     for (int t = 0; t < 2; t++) {
         const pth_newsemp_metrics *m = &r.target[t];
