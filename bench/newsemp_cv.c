@@ -68,12 +68,24 @@ int main(int argc, char **argv)
             }
             o.dense_weights = dw;
             o.n_dense_weights = ndw;
+        } else if (!strcmp(argv[i], "--alpha-grid") && i + 1 < argc) {
+            static double al[16];
+            size_t nal = 0;
+            for (char *p = argv[++i]; *p && nal < 16;) {
+                char *end;
+                al[nal++] = strtod(p, &end);
+                p = *end == ',' ? end + 1 : end;
+                if (end == p && *p)
+                    break;
+            }
+            o.alphas = al;
+            o.n_alphas = nal;
         } else if (!strcmp(argv[i], "--rbf") && i + 1 < argc)
             o.rbf_gamma = atof(argv[++i]);
         else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--alpha-grid A1,A2,..] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
             return 2;
         }
     }
