@@ -80,12 +80,20 @@ int main(int argc, char **argv)
             }
             o.alphas = al;
             o.n_alphas = nal;
+        } else if (!strcmp(argv[i], "--ngrams") && i + 1 < argc) {
+            /* word and char n-gram orders: WMIN,WMAX,CMIN,CMAX (default 1,2,3,5) */
+            unsigned v[4];
+            if (sscanf(argv[++i], "%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3]) != 4) {
+                fprintf(stderr, "--ngrams needs WMIN,WMAX,CMIN,CMAX\n");
+                return 2;
+            }
+            o.hash.word_min = v[0], o.hash.word_max = v[1], o.hash.char_min = v[2], o.hash.char_max = v[3];
         } else if (!strcmp(argv[i], "--rbf") && i + 1 < argc)
             o.rbf_gamma = atof(argv[++i]);
         else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--alpha-grid A1,A2,..] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--ngrams WMIN,WMAX,CMIN,CMAX] [--alpha-grid A1,A2,..] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
             return 2;
         }
     }
