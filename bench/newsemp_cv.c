@@ -6,9 +6,10 @@
  * Run:
  *   build/newsemp_cv [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE]
  *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]] [--rbf GAMMA]
+ *                    [--alpha-grid A1,..] [--word-grid W1,..] [--dense-grid W1,..] [--ngrams WMIN,WMAX,CMIN,CMAX]
  * --transfer fits the GoEmotions transfer model on GOEMOTIONS_DIR/train.tsv (once, before the
  * CV; it never sees NewsEmp ratings) and adds its document features to the dense block.
- * Prints one line per target; --preds writes row,fold,target,y,pred,lo,hi as CSV. */
+ * Prints one line per target; --preds writes row,message_id,fold,target,y,pred,lo,hi as CSV (bench/newsemp_blend reads it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
