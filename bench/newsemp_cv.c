@@ -5,10 +5,11 @@
  *      $(pkg-config --libs libutf8proc openblas libcjson) -lxgboost -lm -o build/newsemp_cv
  * Run:
  *   build/newsemp_cv [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE]
- *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]]
+ *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]] [--rbf GAMMA]
+ *                    [--alpha-grid A1,..] [--word-grid W1,..] [--dense-grid W1,..] [--ngrams WMIN,WMAX,CMIN,CMAX]
  * --transfer fits the GoEmotions transfer model on GOEMOTIONS_DIR/train.tsv (once, before the
  * CV; it never sees NewsEmp ratings) and adds its document features to the dense block.
- * Prints one line per target; --preds writes row,fold,target,y,pred,lo,hi as CSV. */
+ * Prints one line per target; --preds writes row,message_id,fold,target,y,pred,lo,hi as CSV (bench/newsemp_blend reads it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,10 +69,32 @@ int main(int argc, char **argv)
             }
             o.dense_weights = dw;
             o.n_dense_weights = ndw;
-        } else if (!strcmp(argv[i], "--no-lexicon"))
+        } else if (!strcmp(argv[i], "--alpha-grid") && i + 1 < argc) {
+            static double al[16];
+            size_t nal = 0;
+            for (char *p = argv[++i]; *p && nal < 16;) {
+                char *end;
+                al[nal++] = strtod(p, &end);
+                p = *end == ',' ? end + 1 : end;
+                if (end == p && *p)
+                    break;
+            }
+            o.alphas = al;
+            o.n_alphas = nal;
+        } else if (!strcmp(argv[i], "--ngrams") && i + 1 < argc) {
+            /* word and char n-gram orders: WMIN,WMAX,CMIN,CMAX (default 1,2,3,5) */
+            unsigned v[4];
+            if (sscanf(argv[++i], "%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3]) != 4) {
+                fprintf(stderr, "--ngrams needs WMIN,WMAX,CMIN,CMAX\n");
+                return 2;
+            }
+            o.hash.word_min = v[0], o.hash.word_max = v[1], o.hash.char_min = v[2], o.hash.char_max = v[3];
+        } else if (!strcmp(argv[i], "--rbf") && i + 1 < argc)
+            o.rbf_gamma = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--ngrams WMIN,WMAX,CMIN,CMAX] [--alpha-grid A1,A2,..] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
             return 2;
         }
     }
@@ -106,9 +129,9 @@ int main(int argc, char **argv)
         pth_newsemp_free(&d);
         return 1;
     }
-    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s\n", d.n, o.folds,
+    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s, rbf gamma %g\n", d.n, o.folds,
            o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s,
-           transfer ? tmodel : "off");
+           transfer ? tmodel : "off", o.rbf_gamma);
     const char *names[2] = {"empathy", "distress"};
     for (int t = 0; t < 2; t++) {
         const pth_newsemp_metrics *m = &r.target[t];

@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "pathos/newsemp.h"
 #include "pathos/textemo.h"
+#include "text/newsemp_internal.h"
 
 static void test_stats(void)
 {
@@ -24,6 +25,22 @@ static void test_stats(void)
     CHECK_NEAR(pth_conformal_quantile(s, 9, 0.1), 9, 0);
     CHECK_NEAR(pth_conformal_quantile(s, 9, 0.5), 5, 0);
     CHECK(isinf(pth_conformal_quantile(s, 8, 0.1)));
+}
+
+/* Gaussian kernel from a linear one: K = [[2, 1], [1, 3]], gamma 1, s 2.
+ * d^2(0,1) = 2 + 3 - 2 = 3, so K01 = 2 exp(-3 / 4) = 0.9447331054820294; the diagonal is s. */
+static void test_rbf_kernel(void)
+{
+    double K[4] = {2, 1, 1, 3}, diag[2];
+    pth_newsemp_rbf_kernel(K, 2, 1.0, 2.0, diag);
+    CHECK_NEAR(K[0], 2.0, 1e-15);
+    CHECK_NEAR(K[3], 2.0, 1e-15);
+    CHECK_NEAR(K[1], 0.9447331054820294, 1e-15);
+    CHECK_NEAR(K[2], 0.9447331054820294, 1e-15);
+    /* A near-duplicate pair whose rounded d^2 is negative still gives s, not > s. */
+    double E[4] = {1, 1 + 1e-15, 1 + 1e-15, 1};
+    pth_newsemp_rbf_kernel(E, 2, 3.0, 1.0, diag);
+    CHECK(E[1] <= 1.0 && E[1] > 0.999999);
 }
 
 static void test_folds(const pth_newsemp *d)
@@ -54,6 +71,7 @@ static void test_folds(const pth_newsemp *d)
 int main(void)
 {
     test_stats();
+    test_rbf_kernel();
     pth_error err;
     pth_newsemp d;
     CHECK_OK(pth_newsemp_load(pth_test_source("data/newsemp/messages.csv"), 400, &d, &err), &err);
@@ -101,6 +119,22 @@ int main(void)
         CHECK(inside);
     }
     pth_newsemp_result_free(&r);
+
+    /* Gaussian kernel (CV only): runs on the slice and predicts; the saved-model fit refuses it. */
+    o.rbf_gamma = 2.0;
+    CHECK_OK(pth_newsemp_cv(&d, &o, &r, &err), &err);
+    if (r.pred) {
+        fprintf(stderr, "slice rbf 2: empathy r %.3f cov %.3f, distress r %.3f cov %.3f\n", r.target[0].pearson,
+                r.target[0].coverage, r.target[1].pearson, r.target[1].coverage);
+        CHECK(r.target[0].pearson > 0.25);
+        CHECK(r.target[1].pearson > 0.3);
+    }
+    pth_newsemp_result_free(&r);
+    pth_newsemp_fit fit;
+    CHECK(pth_newsemp_fit_all(&d, &o, &fit, &err) == PTH_ERR_UNSUPPORTED);
+    o.rbf_gamma = -1;
+    CHECK(pth_newsemp_cv(&d, &o, &r, &err) == PTH_ERR_INVALID);
+    o.rbf_gamma = 0;
 
     /* GoEmotions transfer features in the dense block (a fastText transfer model on a
      * GoEmotions slice keeps this fast): the CV runs and still predicts. */

@@ -72,6 +72,12 @@ typedef struct {
     int stack_targets;           /* 1 (default): multi-task stacking - each target is refitted
                                     as b0 + b1 yhat_empathy + b2 yhat_distress on the inner-CV
                                     out-of-fold predictions of the training fold */
+    double rbf_gamma;            /* 0 (default): the linear kernel K above.  > 0: the Gaussian
+                                    kernel of the same weighted features, s exp(-gamma d^2 / (2s))
+                                    with d^2 = K_ii + K_jj - 2 K_ij and s = v + 1 + w (so a unit
+                                    row in every block has K_ii = s, as in the linear case, and
+                                    the alpha grid keeps its meaning).  CV only: pth_newsemp_fit_all
+                                    (text train) refuses it, the saved model is linear. */
     const struct pth_emotransfer *transfer; /* NULL (default): none.  Otherwise an emotion model
                                     fitted on GoEmotions train (pathos/textemo.h; it never sees
                                     NewsEmp ratings) whose PTH_EMOTRANSFER_NDOC document features

@@ -533,16 +533,36 @@ typedef struct {
     size_t na, nw;               /* nw: number of (word weight, dense weight) combinations */
     double cww[256], cwd[256];   /* the combinations */
     double *Kw, *Kc, *Kd, *K; /* N x N */
+    double *diag;             /* N: scratch of the Gaussian kernel */
     kr_work kw;
 } cv_ctx;
 
-/* K = ww Kw + Kc + wd Kd for combination ci (scaling all three would only rescale alpha). */
+void pth_newsemp_rbf_kernel(double *K, size_t n, double gamma, double s, double *diag)
+{
+    for (size_t i = 0; i < n; i++)
+        diag[i] = K[i * n + i];
+    double g = gamma / (2.0 * s);
+#pragma omp parallel for schedule(static)
+    for (long long ii = 0; ii < (long long)n; ii++) {
+        size_t i = (size_t)ii;
+        for (size_t j = 0; j < n; j++) {
+            double d2 = diag[i] + diag[j] - 2.0 * K[i * n + j];
+            /* Rounding can make d2 of (near-)duplicate rows slightly negative. */
+            K[i * n + j] = s * exp(-g * (d2 > 0 ? d2 : 0.0));
+        }
+    }
+}
+
+/* K = ww Kw + Kc + wd Kd for combination ci (scaling all three would only rescale alpha);
+ * with rbf_gamma > 0 the Gaussian kernel of the same weighted features. */
 static void combine_kernel(cv_ctx *c, size_t ci)
 {
     size_t NN = c->N * c->N;
     double ww = c->cww[ci], wd = c->cwd[ci];
     for (size_t k = 0; k < NN; k++)
         c->K[k] = ww * c->Kw[k] + c->Kc[k] + wd * c->Kd[k];
+    if (c->o->rbf_gamma > 0 && c->diag)
+        pth_newsemp_rbf_kernel(c->K, c->N, c->o->rbf_gamma, ww + 1.0 + wd, c->diag);
 }
 
 static double target_value(const pth_newsemp *d, size_t t, size_t i)
@@ -941,6 +961,8 @@ static int check_options(const pth_newsemp *d, const pth_newsemp_options *o, pth
                         o->inner_folds);
     if (!(o->miscoverage > 0 && o->miscoverage < 1))
         return pth_fail(err, PTH_ERR_INVALID, "miscoverage must be in (0, 1), got %g", o->miscoverage);
+    if (!(o->rbf_gamma >= 0 && o->rbf_gamma < 1e6))
+        return pth_fail(err, PTH_ERR_INVALID, "rbf_gamma must be 0 (linear) or a positive number, got %g", o->rbf_gamma);
     if (d->n < o->folds * 4)
         return pth_fail(err, PTH_ERR_INVALID, "%zu essays are too few for %zu folds", d->n, o->folds);
     /* Four dense N x N kernels: 8000 essays already need 2 GB. */
@@ -1001,8 +1023,9 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
     c.Kc = malloc(N * N * sizeof *c.Kc);
     c.Kd = malloc(N * N * sizeof *c.Kd);
     c.K = malloc(N * N * sizeof *c.K);
+    c.diag = malloc(N * sizeof *c.diag);
     if (!D || !lo_c || !hi_c || !chosen || !scratch || !tr || !te || !r->pred || !r->lo || !r->hi || !r->fold ||
-        !c.Kw || !c.Kc || !c.Kd || !c.K)
+        !c.Kw || !c.Kc || !c.Kd || !c.K || !c.diag)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory for %zu essays", N);
     if (!rc)
         rc = pth_newsemp_load_lexicons(o->vader_path, o->afinn_dir, &vader, &afinn, err);
@@ -1050,6 +1073,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
     free(c.Kc);
     free(c.Kd);
     free(c.K);
+    free(c.diag);
     free(D);
     free(tr);
     free(te);
@@ -1101,6 +1125,11 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
     int rc = check_options(d, o, err);
     if (rc)
         return rc;
+    /* The saved regressor is the primal linear model; a Gaussian kernel would need every
+     * training row in the file. */
+    if (o->rbf_gamma > 0)
+        return pth_fail(err, PTH_ERR_UNSUPPORTED, "the Gaussian kernel (rbf_gamma %g) is CV-only: a saved NewsEmp model is linear",
+                        o->rbf_gamma);
     cv_ctx c;
     rc = ctx_init(&c, d, o, err);
     if (rc)

@@ -48,6 +48,9 @@ int pth_newsemp_load_lexicons(const char *vader_path, const char *afinn_dir, pth
 /* n x PTH_NEWSEMP_NDENSE dense features; -1 when out of memory. */
 int pth_newsemp_dense_features(const char *const *texts, size_t n, const pth_lexicon *vader, const pth_lexicon *afinn,
                                double *D);
+/* In place: K (n x n, symmetric, linear kernel with diagonal K_ii) becomes the Gaussian
+ * kernel s exp(-gamma (K_ii + K_jj - 2 K_ij) / (2 s)).  diag: n scratch values. */
+void pth_newsemp_rbf_kernel(double *K, size_t n, double gamma, double s, double *diag);
 /* Standardised, clipped dense row. */
 void pth_newsemp_dense_z(const double *row, const double *mean, const double *sd, double *z);
 
