@@ -175,6 +175,29 @@ static void test_class_offsets(void)
     CHECK(b[0] == 0 && b[1] == 0 && b[2] == 0);
 }
 
+/* GoEmotions rows as MELD classes through the shipped Ekman mapping: one group -> its class,
+ * two groups -> none, no label -> none. */
+static void test_goemo_mapping(void)
+{
+    int ekman_of[PTH_GOEMO_NLABELS], sent[PTH_GOEMO_NLABELS];
+    pth_error err = {0};
+    CHECK_OK(pth_goemo_groups(pth_test_shared("data/goemotions"), ekman_of, sent, &err), &err);
+    unsigned char Y[PTH_GOEMO_NLABELS] = {0};
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == -1);
+    Y[PTH_GOEMO_NEUTRAL] = 1;
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == pth_meld_class_parse("neutral"));
+    memset(Y, 0, sizeof Y);
+    Y[1] = Y[15] = 1; /* amusement + gratitude: both joy */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == pth_meld_class_parse("joy"));
+    Y[2] = 1;         /* + anger: two groups */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == -1);
+    memset(Y, 0, sizeof Y);
+    Y[19] = 1;        /* nervousness -> fear */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == pth_meld_class_parse("fear"));
+    Y[PTH_GOEMO_NEUTRAL] = 1; /* neutral is a group of its own */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == -1);
+}
+
 static void test_end_to_end(void)
 {
     pth_meld_config c;
@@ -218,6 +241,7 @@ static void test_transfer(void)
     pth_error err = {0};
     for (int ctx = 0; ctx <= 1; ctx++) {
         c.context = ctx;
+        c.goemo_extra = ctx; /* context 1 also adds up to 3,000 GoEmotions rows to the first level */
         pth_meld_result r;
         CHECK_OK(pth_meld_eval(&c, &r, &err), &err);
         printf("meld 3k slice + transfer (6k GoEmotions), context %d: dev weighted-F1 %.4f (first level %.4f), "
@@ -279,6 +303,7 @@ int main(void)
     test_context_features();
     test_transfer_inputs();
     test_class_offsets();
+    test_goemo_mapping();
     test_end_to_end();
     test_transfer();
     return pth_test_finish();

@@ -152,6 +152,9 @@ typedef struct {
 int pth_meld_load(const char *path, size_t max_rows, pth_meld_split *out, pth_error *err);
 void pth_meld_split_free(pth_meld_split *s);
 const char *pth_meld_class(size_t k); /* neutral joy surprise anger sadness disgust fear */
+/* MELD class of a GoEmotions row (Y: 28 gold flags) when all its labels fall in one Ekman group
+ * (ekman_of from pth_goemo_groups; neutral is its own group), else -1. */
+int pth_meld_from_goemo(const unsigned char *Y, const int ekman_of[PTH_GOEMO_NLABELS]);
 int pth_meld_class_parse(const char *name); /* -1 when unknown */
 
 /* Dialogue-grouped K-fold assignment: fold[i] in 0..k-1; all rows of one group (dialogue)
@@ -194,6 +197,10 @@ typedef struct {
     /* Per-class log-prior offsets of the stacked level, tuned for weighted-F1 on its
      * out-of-fold probabilities over the training dialogues (default 1; 0 = plain argmax). */
     int class_offsets;
+    /* Extra first-level training texts from GoEmotions train (transfer.data_dir): texts whose
+     * labels all fall in one Ekman group (or are neutral), labelled with that MELD class, at
+     * most goemo_extra x the MELD training rows (seeded sample).  0 (default) = none. */
+    double goemo_extra;
 } pth_meld_config;
 
 void pth_meld_config_default(pth_meld_config *c);

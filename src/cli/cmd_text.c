@@ -30,6 +30,7 @@ typedef struct {
     const char *transfer_model; /* fasttext | linear | ensemble */
     const char *dump;           /* MELD eval: prefix of the stacked-level input dumps */
     int no_offsets;             /* MELD: plain argmax, no tuned class offsets */
+    double goemo_extra;         /* MELD: GoEmotions texts as extra first-level rows (x MELD rows) */
     uint64_t seed;
     uint64_t max_train;
     int inner_folds;        /* NewsEmp train */
@@ -73,6 +74,9 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
          "MELD: transfer model fasttext | linear | ensemble (default linear)"},
         {"no-class-offsets", 0, PTH_ARG_FLAG, &o->no_offsets, NULL,
          "MELD: no per-class offsets tuned for weighted-F1 by train CV (plain argmax)"},
+        {"goemotions-extra", 0, PTH_ARG_DOUBLE, &o->goemo_extra, "R",
+         "MELD: add GoEmotions train texts of one Ekman group (or neutral) as extra first-level training rows, "
+         "at most R x the MELD rows (default 0: none)"},
         {"dump-features", 0, PTH_ARG_STR, &o->dump, "PREFIX",
          "MELD eval: write the stacked level's inputs to PREFIX.train.tsv and PREFIX.dev.tsv"},
         {"max-train", 0, PTH_ARG_U64, &o->max_train, "N", "use only the first N training rows"},
@@ -148,6 +152,7 @@ static void meld_config(const task_opts *o, const char *data, char *gbuf, size_t
         c->transfer.model = (pth_textemo_model)pth_textemo_model_parse(o->transfer_model);
     c->dump_prefix = o->dump;
     c->class_offsets = !o->no_offsets;
+    c->goemo_extra = o->goemo_extra;
 }
 
 /* ------------------------------------------------------------------ eval */

@@ -24,6 +24,19 @@ int pth_meld_class_parse(const char *name)
     return -1;
 }
 
+int pth_meld_from_goemo(const unsigned char *Y, const int ekman_of[PTH_GOEMO_NLABELS])
+{
+    int group = -1;
+    for (size_t l = 0; l < PTH_GOEMO_NLABELS; l++) {
+        if (!Y[l])
+            continue;
+        if (group >= 0 && ekman_of[l] != group)
+            return -1; /* labels in two groups: no single MELD class */
+        group = ekman_of[l];
+    }
+    return group < 0 ? -1 : pth_meld_class_parse(pth_goemo_ekman_name((size_t)group));
+}
+
 void pth_meld_split_free(pth_meld_split *s)
 {
     if (!s)
@@ -477,6 +490,69 @@ static unsigned char *one_hot(const int *label, size_t n)
     return Y;
 }
 
+/* Extra first-level rows (GoEmotions texts relabelled as MELD classes); n = 0 when off. */
+typedef struct {
+    size_t n;
+    char **text;
+    int *label;
+} meld_extra;
+
+static void extra_free(meld_extra *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        free(x->text[i]);
+    free(x->text), free(x->label);
+    memset(x, 0, sizeof *x);
+}
+
+/* Keeps the rows with a MELD class, then a seeded sample of at most cap of them: GoEmotions
+ * train is 4x MELD train and from another register (Reddit), so its share is bounded. */
+static int extra_select(const pth_goemo_split *g, const int *ekman_of, size_t cap, uint64_t seed, meld_extra *x,
+                        pth_error *err)
+{
+    size_t *idx = malloc((g->n + 1) * sizeof *idx), m = 0;
+    if (!idx)
+        return pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+    for (size_t i = 0; i < g->n; i++)
+        if (pth_meld_from_goemo(g->Y + i * PTH_GOEMO_NLABELS, ekman_of) >= 0)
+            idx[m++] = i;
+    pth_rng rng;
+    pth_rng_seed_stream(&rng, seed, 0xE7A);
+    pth_rng_shuffle(&rng, idx, m);
+    m = m < cap ? m : cap;
+    x->text = calloc(m + 1, sizeof *x->text);
+    x->label = malloc((m + 1) * sizeof *x->label);
+    int rc = !x->text || !x->label ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
+    for (size_t j = 0; !rc && j < m; j++) {
+        if (!(x->text[j] = strdup(g->text[idx[j]])))
+            rc = pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+        x->label[j] = pth_meld_from_goemo(g->Y + idx[j] * PTH_GOEMO_NLABELS, ekman_of);
+        x->n = j + 1;
+    }
+    free(idx);
+    return rc;
+}
+
+static int extra_load(const pth_meld_config *c, size_t n_meld, meld_extra *x, pth_error *err)
+{
+    memset(x, 0, sizeof *x);
+    if (!(c->goemo_extra > 0) || !c->transfer.data_dir)
+        return 0;
+    int ekman_of[PTH_GOEMO_NLABELS], sent[PTH_GOEMO_NLABELS];
+    pth_goemo_split g = {0};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train.tsv", c->transfer.data_dir);
+    int rc = pth_goemo_groups(c->transfer.data_dir, ekman_of, sent, err);
+    if (!rc)
+        rc = pth_goemo_load(path, c->transfer.max_train, &g, err);
+    if (!rc)
+        rc = extra_select(&g, ekman_of, (size_t)(c->goemo_extra * (double)n_meld), c->seed, x, err);
+    pth_goemo_split_free(&g);
+    if (rc)
+        extra_free(x);
+    return rc;
+}
+
 /* Fits the first-level model(s) of m on (texts, labels). */
 static int level1_fit(const pth_meld_config *c, const char *const *texts, const int *labels, size_t n,
                       pth_textclf *m, pth_error *err)
@@ -506,11 +582,13 @@ static int level1_fit(const pth_meld_config *c, const char *const *texts, const 
     return rc;
 }
 
-/* Out-of-fold first-level probabilities for the training rows (dialogue-grouped folds). */
-static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, double *P, pth_error *err)
+/* Out-of-fold first-level probabilities for the training rows (dialogue-grouped folds); the
+ * extra rows join every fold's training part. */
+static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, const meld_extra *x, double *P,
+                      pth_error *err)
 {
-    int *fold = malloc(tr->n * sizeof(int) + 1), *lab = malloc(tr->n * sizeof(int) + 1);
-    const char **tx = malloc(tr->n * sizeof(char *) + 1), **px = malloc(tr->n * sizeof(char *) + 1);
+    int *fold = malloc(tr->n * sizeof(int) + 1), *lab = malloc((tr->n + x->n) * sizeof(int) + 1);
+    const char **tx = malloc((tr->n + x->n) * sizeof(char *) + 1), **px = malloc(tr->n * sizeof(char *) + 1);
     double *Pf = malloc(tr->n * K7 * sizeof(double) + 1);
     size_t *idx = malloc(tr->n * sizeof(size_t) + 1);
     int rc = !fold || !lab || !tx || !px || !Pf || !idx ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
@@ -526,6 +604,10 @@ static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, double
                 lab[nt] = tr->label[i];
                 tx[nt++] = tr->text[i];
             }
+        }
+        for (size_t j = 0; j < x->n; j++) {
+            lab[nt] = x->label[j];
+            tx[nt++] = x->text[j];
         }
         pth_textclf *m = txc_new("meld", 0, K7, meld_classes);
         rc = !m ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : level1_fit(c, tx, lab, nt, m, err);
@@ -626,15 +708,15 @@ static int level2_offsets(const pth_meld_config *c, const pth_meld_split *tr, co
 
 /* The stacked level (context and/or transfer features), fitted on out-of-fold first-level
  * probabilities.  The transfer features need no folds: that model never saw MELD labels. */
-static int level2_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_textclf *m, pth_meld_result *r,
-                      pth_error *err)
+static int level2_fit(const pth_meld_config *c, const pth_meld_split *tr, const meld_extra *x, pth_textclf *m,
+                      pth_meld_result *r, pth_error *err)
 {
     size_t nf = txm_l2_nfeat(c->context, m->transfer != NULL);
     double *P = malloc(tr->n * K7 * sizeof(double) + 1), *F = malloc(tr->n * nf * sizeof(double) + 1);
     double *T = m->transfer ? malloc(tr->n * TNF * sizeof(double) + 1) : NULL;
     int rc = !P || !F || (m->transfer && !T) ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
     if (!rc)
-        rc = level1_oof(c, tr, P, err);
+        rc = level1_oof(c, tr, x, P, err);
     if (!rc && T)
         rc = pth_emotransfer_text_features(m->transfer, tr->n, (const char *const *)tr->text, T, err);
     if (!rc && c->dump_prefix)
@@ -653,6 +735,27 @@ static int level2_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_te
     return rc;
 }
 
+/* The first level on all MELD training rows plus the extra rows. */
+static int level1_fit_all(const pth_meld_config *c, const pth_meld_split *tr, const meld_extra *x, pth_textclf *m,
+                          pth_error *err)
+{
+    if (x->n == 0)
+        return level1_fit(c, (const char *const *)tr->text, tr->label, tr->n, m, err);
+    const char **tx = malloc((tr->n + x->n) * sizeof *tx);
+    int *lab = malloc((tr->n + x->n) * sizeof *lab);
+    if (!tx || !lab) {
+        free(tx), free(lab);
+        return pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+    }
+    for (size_t i = 0; i < tr->n; i++)
+        tx[i] = tr->text[i], lab[i] = tr->label[i];
+    for (size_t j = 0; j < x->n; j++)
+        tx[tr->n + j] = x->text[j], lab[tr->n + j] = x->label[j];
+    int rc = level1_fit(c, tx, lab, tr->n + x->n, m, err);
+    free(tx), free(lab);
+    return rc;
+}
+
 static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_meld_result *r, pth_error *err)
 {
     pth_textclf *m = txc_new("meld", 0, K7, meld_classes);
@@ -660,7 +763,10 @@ static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr,
         pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
         return NULL;
     }
-    int rc = level1_fit(c, (const char *const *)tr->text, tr->label, tr->n, m, err);
+    meld_extra x;
+    int rc = extra_load(c, tr->n, &x, err);
+    if (!rc)
+        rc = level1_fit_all(c, tr, &x, m, err);
     if (!rc && c->transfer.data_dir) {
         pth_emotransfer_config tc = c->transfer;
         tc.threads = c->threads;
@@ -668,7 +774,8 @@ static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr,
             rc = err && err->code ? err->code : PTH_ERR_INTERNAL;
     }
     if (!rc && (c->context > 0 || m->transfer))
-        rc = level2_fit(c, tr, m, r, err);
+        rc = level2_fit(c, tr, &x, m, r, err);
+    extra_free(&x);
     if (rc) {
         pth_textclf_free(m);
         return NULL;
@@ -722,6 +829,8 @@ static int check_config(const pth_meld_config *c, pth_error *err)
         return pth_fail(err, PTH_ERR_INVALID, "meld: context must be 0..5 turns, got %d", c->context);
     if (c->context > 0 && (c->folds < 2 || c->folds > 20))
         return pth_fail(err, PTH_ERR_INVALID, "meld: folds must be 2..20, got %d", c->folds);
+    if (!(c->goemo_extra >= 0 && c->goemo_extra <= 100))
+        return pth_fail(err, PTH_ERR_INVALID, "meld: goemo_extra must be 0..100, got %g", c->goemo_extra);
     if (c->hash_bits < 10 || c->hash_bits > 24)
         return pth_fail(err, PTH_ERR_INVALID, "meld: hash_bits must be 10..24, got %u", c->hash_bits);
     return 0;
