@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "pathos/textclf.h"
 #include "pathos/textemo.h"
+#include "text/textemo_internal.h"
 
 static const char *write_tmp(const char *name, const char *content)
 {
@@ -115,6 +116,88 @@ static void test_context_features(void)
     free(F);
 }
 
+/* Stacked-level inputs with transfer features: own log-probabilities, log transfer features,
+ * then the previous turns only (same/other-speaker slot, presence flag), never across
+ * dialogues, and the same whether causal or not. */
+static void test_transfer_inputs(void)
+{
+    const int dia[4] = {0, 0, 0, 1};
+    const char *spk[4] = {"A", "B", "A", "C"};
+    double P[4 * 7] = {0}, T[4 * PTH_EMOTRANSFER_NFEAT];
+    for (int i = 0; i < 4; i++)
+        P[i * 7 + i] = 1;
+    for (size_t j = 0; j < 4 * PTH_EMOTRANSFER_NFEAT; j++)
+        T[j] = 0.5;
+    size_t nf = txm_l2_nfeat(2, 1);
+    CHECK(nf == 7 + PTH_EMOTRANSFER_NFEAT + 2 * 15);
+    CHECK(txm_l2_nfeat(0, 1) == 7 + PTH_EMOTRANSFER_NFEAT);
+    CHECK(txm_l2_nfeat(2, 0) == pth_meld_context_nfeat(2));
+    double *F = calloc(4 * nf, sizeof(double)), *G = calloc(4 * nf, sizeof(double));
+    txm_l2_features(dia, spk, 4, P, T, 2, 0, F);
+    txm_l2_features(dia, spk, 4, P, T, 2, 1, G);
+    CHECK(memcmp(F, G, 4 * nf * sizeof(double)) == 0);
+    const double *f = F + 2 * nf, *prev1 = f + 7 + PTH_EMOTRANSFER_NFEAT, *prev2 = prev1 + 15;
+    CHECK(f[2] > -0.001 && f[0] < -9);
+    CHECK_NEAR(f[7], log(0.5 + 1e-3), 1e-12);
+    CHECK(prev1[7 + 1] == 1 && prev1[1] == 0 && prev1[14] == 1); /* turn 2 (B): other speaker */
+    CHECK(prev2[0] == 1 && prev2[14] == 1);                      /* turn 1 (A): same speaker */
+    const double *g = F + 3 * nf + 7 + PTH_EMOTRANSFER_NFEAT;    /* new dialogue: no previous turn */
+    CHECK(g[14] == 0 && g[15 + 14] == 0);
+    free(F), free(G);
+}
+
+/* Class offsets on a hand-made case: class 2 rows always rank second behind neutral by a
+ * log-ratio of log(0.5 / 0.4) ~ 0.22, class 1 rows are right already.  The tuned offset
+ * for class 2 must lift them above neutral without taking the neutral rows. */
+static void test_class_offsets(void)
+{
+    enum { N = 30, KK = 3 };
+    double Q[N * KK];
+    int y[N];
+    for (int i = 0; i < N; i++) {
+        y[i] = i < 15 ? 0 : i < 20 ? 1 : 2;
+        double *q = Q + i * KK;
+        if (y[i] == 0)
+            q[0] = 0.7, q[1] = 0.1, q[2] = 0.2; /* log-ratio of class 2 to neutral: -1.25 */
+        else if (y[i] == 1)
+            q[0] = 0.2, q[1] = 0.7, q[2] = 0.1;
+        else
+            q[0] = 0.5, q[1] = 0.1, q[2] = 0.4;
+    }
+    double b[KK];
+    CHECK(txm_tune_bias(Q, y, N, KK, b) == 0);
+    CHECK(b[0] == 0);
+    CHECK(b[2] > 0.22 && b[2] < 1.25);
+    /* Already perfect: no offsets. */
+    for (int i = 20; i < N; i++)
+        Q[i * KK] = 0.3, Q[i * KK + 2] = 0.6;
+    CHECK(txm_tune_bias(Q, y, N, KK, b) == 0);
+    CHECK(b[0] == 0 && b[1] == 0 && b[2] == 0);
+}
+
+/* GoEmotions rows as MELD classes through the shipped Ekman mapping: one group -> its class,
+ * two groups -> none, no label -> none. */
+static void test_goemo_mapping(void)
+{
+    int ekman_of[PTH_GOEMO_NLABELS], sent[PTH_GOEMO_NLABELS];
+    pth_error err = {0};
+    CHECK_OK(pth_goemo_groups(pth_test_shared("data/goemotions"), ekman_of, sent, &err), &err);
+    unsigned char Y[PTH_GOEMO_NLABELS] = {0};
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == -1);
+    Y[PTH_GOEMO_NEUTRAL] = 1;
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == pth_meld_class_parse("neutral"));
+    memset(Y, 0, sizeof Y);
+    Y[1] = Y[15] = 1; /* amusement + gratitude: both joy */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == pth_meld_class_parse("joy"));
+    Y[2] = 1;         /* + anger: two groups */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == -1);
+    memset(Y, 0, sizeof Y);
+    Y[19] = 1;        /* nervousness -> fear */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == pth_meld_class_parse("fear"));
+    Y[PTH_GOEMO_NEUTRAL] = 1; /* neutral is a group of its own */
+    CHECK(pth_meld_from_goemo(Y, ekman_of) == -1);
+}
+
 static void test_end_to_end(void)
 {
     pth_meld_config c;
@@ -158,11 +241,16 @@ static void test_transfer(void)
     pth_error err = {0};
     for (int ctx = 0; ctx <= 1; ctx++) {
         c.context = ctx;
+        c.goemo_extra = ctx; /* context 1 also adds up to 3,000 GoEmotions rows to the first level */
         pth_meld_result r;
         CHECK_OK(pth_meld_eval(&c, &r, &err), &err);
-        printf("meld 3k slice + transfer (6k GoEmotions), context %d: dev weighted-F1 %.4f (first level %.4f)\n", ctx,
-               r.weighted_f1, r.utt_weighted_f1);
+        printf("meld 3k slice + transfer (6k GoEmotions), context %d: dev weighted-F1 %.4f (first level %.4f), "
+               "train CV %.4f (%.4f with offsets)\n",
+               ctx, r.weighted_f1, r.utt_weighted_f1, r.cv_weighted_f1, r.cv_weighted_f1_offsets);
         CHECK(r.weighted_f1 > 0.40);
+        /* Offsets are tuned on these very out-of-fold rows: they cannot lower the score. */
+        CHECK(r.cv_weighted_f1 > 0.3 && r.cv_weighted_f1_offsets >= r.cv_weighted_f1);
+        CHECK(r.class_offset[0] == 0);
     }
     pth_textclf *m = pth_meld_train(&c, &err);
     CHECK(m != NULL);
@@ -183,6 +271,17 @@ static void test_transfer(void)
         CHECK(pth_textclf_context(u, NULL) == 1);
     }
     pth_textclf_free(u);
+    /* The same file labelled version 2 (older input layout with transfer and context): refused. */
+    FILE *fv = fopen(path, "r+b");
+    if (fv) {
+        unsigned char v2[4] = {2, 0, 0, 0};
+        fseek(fv, 4, SEEK_SET);
+        fwrite(v2, 1, 4, fv);
+        fclose(fv);
+        u = pth_textclf_load(path, &err);
+        CHECK(u == NULL && strstr(err.msg, "older input layout") != NULL);
+        pth_textclf_free(u);
+    }
     /* Truncated: refused. */
     FILE *fp = fopen(path, "r+b");
     if (fp) {
@@ -202,6 +301,9 @@ int main(void)
     test_load();
     test_folds();
     test_context_features();
+    test_transfer_inputs();
+    test_class_offsets();
+    test_goemo_mapping();
     test_end_to_end();
     test_transfer();
     return pth_test_finish();

@@ -153,6 +153,9 @@ typedef struct {
 int pth_meld_load(const char *path, size_t max_rows, pth_meld_split *out, pth_error *err);
 void pth_meld_split_free(pth_meld_split *s);
 const char *pth_meld_class(size_t k); /* neutral joy surprise anger sadness disgust fear */
+/* MELD class of a GoEmotions row (Y: 28 gold flags) when all its labels fall in one Ekman group
+ * (ekman_of from pth_goemo_groups; neutral is its own group), else -1. */
+int pth_meld_from_goemo(const unsigned char *Y, const int ekman_of[PTH_GOEMO_NLABELS]);
 int pth_meld_class_parse(const char *name); /* -1 when unknown */
 
 /* Dialogue-grouped K-fold assignment: fold[i] in 0..k-1; all rows of one group (dialogue)
@@ -188,6 +191,17 @@ typedef struct {
      * for the turns just before and after it) join the inputs of the stacked level, which is
      * then fitted even when context = 0.  The transfer model is saved inside the classifier. */
     pth_emotransfer_config transfer;
+    /* Eval only: when set, PREFIX.train.tsv / PREFIX.dev.tsv receive the stacked level's raw
+     * inputs (dialogue, utterance, label, 7 first-level probabilities - out-of-fold for train -
+     * and the transfer features) so its design can be studied offline.  NULL = off. */
+    const char *dump_prefix;
+    /* Per-class log-prior offsets of the stacked level, tuned for weighted-F1 on its
+     * out-of-fold probabilities over the training dialogues (default 1; 0 = plain argmax). */
+    int class_offsets;
+    /* Extra first-level training texts from GoEmotions train (transfer.data_dir): texts whose
+     * labels all fall in one Ekman group (or are neutral), labelled with that MELD class, at
+     * most goemo_extra x the MELD training rows (seeded sample).  0 (default) = none. */
+    double goemo_extra;
 } pth_meld_config;
 
 void pth_meld_config_default(pth_meld_config *c);
@@ -196,6 +210,11 @@ typedef struct {
     double weighted_f1, macro_f1, accuracy; /* dev, stacked level (context and/or transfer) */
     double utt_weighted_f1, utt_macro_f1;   /* dev, first level alone (no context) */
     double per_class_f1[PTH_MELD_NCLASSES];
+    /* Train-split CV of the stacked level (dialogue-grouped folds, out-of-fold inputs):
+     * weighted-F1 of its argmax, and with the tuned class offsets (those are tuned on the same
+     * out-of-fold rows, so the second is optimistic); 0 when there is no stacked level. */
+    double cv_weighted_f1, cv_weighted_f1_offsets;
+    double class_offset[PTH_MELD_NCLASSES];
     double train_seconds;
     size_t n_train, n_dev;
 } pth_meld_result;

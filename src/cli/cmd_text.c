@@ -28,6 +28,9 @@ typedef struct {
     const char *goemo;      /* MELD / NewsEmp: GoEmotions folder of the transfer model */
     int no_transfer;        /* MELD / NewsEmp: no GoEmotions transfer features */
     const char *transfer_model; /* fasttext | linear | ensemble */
+    const char *dump;           /* MELD eval: prefix of the stacked-level input dumps */
+    int no_offsets;             /* MELD: plain argmax, no tuned class offsets */
+    double goemo_extra;         /* MELD: GoEmotions texts as extra first-level rows (x MELD rows) */
     uint64_t seed;
     uint64_t max_train;
     int inner_folds;        /* NewsEmp train */
@@ -69,6 +72,13 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
          "MELD: no GoEmotions transfer features (an emotion model fitted on GoEmotions train)"},
         {"transfer-model", 0, PTH_ARG_STR, &o->transfer_model, "KIND",
          "MELD: transfer model fasttext | linear | ensemble (default linear)"},
+        {"no-class-offsets", 0, PTH_ARG_FLAG, &o->no_offsets, NULL,
+         "MELD: no per-class offsets tuned for weighted-F1 by train CV (plain argmax)"},
+        {"goemotions-extra", 0, PTH_ARG_DOUBLE, &o->goemo_extra, "R",
+         "MELD: add GoEmotions train texts of one Ekman group (or neutral) as extra first-level training rows, "
+         "at most R x the MELD rows (default 0: none)"},
+        {"dump-features", 0, PTH_ARG_STR, &o->dump, "PREFIX",
+         "MELD eval: write the stacked level's inputs to PREFIX.train.tsv and PREFIX.dev.tsv"},
         {"max-train", 0, PTH_ARG_U64, &o->max_train, "N", "use only the first N training rows"},
         {"json", 0, PTH_ARG_FLAG, &o->json, NULL, "print results as JSON"},
         {"inner-folds", 0, PTH_ARG_INT, &o->inner_folds, "K", "NewsEmp train: inner CV folds for tuning and intervals (default 5)"},
@@ -140,6 +150,9 @@ static void meld_config(const task_opts *o, const char *data, char *gbuf, size_t
     c->transfer.seed = o->seed;
     if (o->transfer_model)
         c->transfer.model = (pth_textemo_model)pth_textemo_model_parse(o->transfer_model);
+    c->dump_prefix = o->dump;
+    c->class_offsets = !o->no_offsets;
+    c->goemo_extra = o->goemo_extra;
 }
 
 /* ------------------------------------------------------------------ eval */
@@ -223,11 +236,17 @@ static int eval_meld(const task_opts *o, const char *data)
         cJSON_AddNumberToObject(j, "dev_accuracy", r.accuracy);
         cJSON_AddNumberToObject(j, "dev_weighted_f1_no_context", r.utt_weighted_f1);
         cJSON_AddNumberToObject(j, "dev_macro_f1_no_context", r.utt_macro_f1);
+        cJSON_AddNumberToObject(j, "train_cv_weighted_f1", r.cv_weighted_f1);
+        cJSON_AddNumberToObject(j, "train_cv_weighted_f1_offsets", r.cv_weighted_f1_offsets);
         cJSON_AddNumberToObject(j, "train_seconds", r.train_seconds);
         cJSON_AddNumberToObject(j, "n_train", (double)r.n_train);
         cJSON_AddNumberToObject(j, "n_dev", (double)r.n_dev);
-        for (size_t k = 0; k < PTH_MELD_NCLASSES; k++)
+        cJSON *off = cJSON_CreateObject();
+        for (size_t k = 0; k < PTH_MELD_NCLASSES; k++) {
             cJSON_AddNumberToObject(pc, pth_meld_class(k), r.per_class_f1[k]);
+            cJSON_AddNumberToObject(off, pth_meld_class(k), r.class_offset[k]);
+        }
+        cJSON_AddItemToObject(j, "class_offsets", off);
         cJSON_AddItemToObject(j, "dev_per_class_f1", pc);
         print_json(j);
         return 0;
@@ -238,9 +257,11 @@ static int eval_meld(const task_opts *o, const char *data)
            c.transfer.data_dir ? "GoEmotions transfer" : "no transfer");
     printf("  dev weighted-F1 %.4f  macro-F1 %.4f  first level alone (no context, no transfer)\n", r.utt_weighted_f1,
            r.utt_macro_f1);
+    printf("  train CV of the stacked level: weighted-F1 %.4f, %.4f with class offsets\n", r.cv_weighted_f1,
+           r.cv_weighted_f1_offsets);
     printf("  training %.1f s\n", r.train_seconds);
     for (size_t k = 0; k < PTH_MELD_NCLASSES; k++)
-        printf("    %-10s %.3f\n", pth_meld_class(k), r.per_class_f1[k]);
+        printf("    %-10s %.3f  (offset %+.1f)\n", pth_meld_class(k), r.per_class_f1[k], r.class_offset[k]);
     return 0;
 }
 

@@ -24,6 +24,19 @@ int pth_meld_class_parse(const char *name)
     return -1;
 }
 
+int pth_meld_from_goemo(const unsigned char *Y, const int ekman_of[PTH_GOEMO_NLABELS])
+{
+    int group = -1;
+    for (size_t l = 0; l < PTH_GOEMO_NLABELS; l++) {
+        if (!Y[l])
+            continue;
+        if (group >= 0 && ekman_of[l] != group)
+            return -1; /* labels in two groups: no single MELD class */
+        group = ekman_of[l];
+    }
+    return group < 0 ? -1 : pth_meld_class_parse(pth_goemo_ekman_name((size_t)group));
+}
+
 void pth_meld_split_free(pth_meld_split *s)
 {
     if (!s)
@@ -348,43 +361,99 @@ void pth_meld_context_features(const int *dialogue, const char *const *speaker, 
 
 size_t txm_l2_nfeat(int context, int transfer)
 {
-    size_t base = context > 0 ? pth_meld_context_nfeat(context) : K7;
-    return base + (transfer ? (context > 0 ? 3 : 1) * (size_t)TNF : 0);
+    if (transfer)
+        return K7 + (size_t)TNF + (size_t)context * CTX_OFFSET_FEAT;
+    return context > 0 ? pth_meld_context_nfeat(context) : K7;
 }
 
-static void log_transfer(const double *T, long j, double *f)
+static void log_transfer(const double *T, size_t i, double *f)
 {
     for (size_t k = 0; k < TNF; k++)
-        f[k] = j < 0 ? 0.0 : log(T[(size_t)j * TNF + k] + 1e-3);
+        f[k] = log(T[i * TNF + k] + 1e-3);
+}
+
+/* With transfer features the stacked level sees only the previous `context` turns' first-level
+ * probabilities (same/other-speaker slot and a presence flag): the full context block plus the
+ * neighbours' transfer features (190 inputs) scored 0.004-0.012 below no context on dev, and
+ * dialogue-grouped CV over the training split preferred this compact block (session 7). */
+static void transfer_row(const int *dialogue, const char *const *speaker, const double *P, const double *T, size_t i,
+                         int context, double *f)
+{
+    for (size_t k = 0; k < K7; k++)
+        f[k] = log(P[i * K7 + k] + 1e-4);
+    log_transfer(T, i, f + K7);
+    double *o = f + K7 + TNF;
+    for (int d = 1; d <= context; d++, o += CTX_OFFSET_FEAT) {
+        long j = i >= (size_t)d && dialogue[i - (size_t)d] == dialogue[i] ? (long)(i - (size_t)d) : -1;
+        neighbour_feats(speaker, P, i, j, o);
+    }
 }
 
 void txm_l2_features(const int *dialogue, const char *const *speaker, size_t n, const double *P, const double *T,
                      int context, int causal, double *F)
 {
-    size_t nf = txm_l2_nfeat(context, T != NULL), nb = context > 0 ? pth_meld_context_nfeat(context) : K7;
-    double *C = context > 0 ? malloc(n * nb * sizeof *C + 1) : NULL;
-    if (context > 0 && C)
-        pth_meld_context_features(dialogue, speaker, n, P, context, causal, C);
-    for (size_t i = 0; i < n; i++) {
-        double *f = F + i * nf;
-        if (context > 0 && C)
-            memcpy(f, C + i * nb, nb * sizeof *f);
-        else if (context > 0)
-            memset(f, 0, nb * sizeof *f); /* out of memory: no context rather than a crash */
-        else
-            for (size_t k = 0; k < K7; k++)
-                f[k] = log(P[i * K7 + k] + 1e-4);
-        if (!T)
-            continue;
-        log_transfer(T, (long)i, f + nb);
-        if (context > 0) {
-            long prev = i > 0 && dialogue[i - 1] == dialogue[i] ? (long)i - 1 : -1;
-            long next = !causal && i + 1 < n && dialogue[i + 1] == dialogue[i] ? (long)i + 1 : -1;
-            log_transfer(T, prev, f + nb + TNF);
-            log_transfer(T, next, f + nb + 2 * TNF);
-        }
+    size_t nf = txm_l2_nfeat(context, T != NULL);
+    if (T) {
+        for (size_t i = 0; i < n; i++)
+            transfer_row(dialogue, speaker, P, T, i, context, F + i * nf);
+        return;
     }
-    free(C);
+    if (context > 0) {
+        pth_meld_context_features(dialogue, speaker, n, P, context, causal, F);
+        return;
+    }
+    for (size_t i = 0; i < n * K7; i++)
+        F[i] = log(P[i] + 1e-4);
+}
+
+/* ------------------------------------------------------------------ class offsets */
+
+static double biased_wf1(const double *Q, const int *y, size_t n, size_t K, const double *b, int *pred)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t k = 1; k < K; k++)
+            if (log(Q[i * K + k] + 1e-12) + b[k] > log(Q[i * K + best] + 1e-12) + b[best])
+                best = k;
+        pred[i] = (int)best;
+    }
+    pth_mc_scores sc;
+    pth_multiclass_f1(y, pred, n, K, NULL, &sc);
+    return sc.weighted_f1;
+}
+
+#define BIAS_LO (-1.0)
+#define BIAS_STEP 0.1
+#define BIAS_STEPS 31
+#define BIAS_ROUNDS 2
+
+/* Weighted-F1 rewards the frequent classes, and a probability model's argmax is not its
+ * weighted-F1 optimum: coordinate ascent over a grid finds per-class log-prior offsets b
+ * (b[0] = 0: only differences matter) that maximise weighted-F1 of argmax(log Q + b).
+ * Q must be out-of-fold probabilities, or the offsets learn the training fit. */
+int txm_tune_bias(const double *Q, const int *y, size_t n, size_t K, double *b)
+{
+    int *pred = malloc(n * sizeof *pred + 1);
+    double *t = malloc(K * sizeof *t);
+    if (!pred || !t) {
+        free(pred), free(t);
+        return -1;
+    }
+    memset(b, 0, K * sizeof *b);
+    double best = biased_wf1(Q, y, n, K, b, pred);
+    for (int r = 0; r < BIAS_ROUNDS; r++)
+        for (size_t k = 1; k < K; k++)
+            for (int g = 0; g < BIAS_STEPS; g++) {
+                memcpy(t, b, K * sizeof *t);
+                t[k] = BIAS_LO + BIAS_STEP * g;
+                double s = biased_wf1(Q, y, n, K, t, pred);
+                if (s > best + 1e-12) { /* strict: ties keep the smaller change */
+                    best = s;
+                    memcpy(b, t, K * sizeof *b);
+                }
+            }
+    free(pred), free(t);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ evaluation */
@@ -409,6 +478,7 @@ void pth_meld_config_default(pth_meld_config *c)
     c->hash_bits = 18;
     pth_emotransfer_config_default(&c->transfer);
     c->transfer.data_dir = NULL; /* off unless a GoEmotions folder is given */
+    c->class_offsets = 1;
 }
 
 static unsigned char *one_hot(const int *label, size_t n)
@@ -418,6 +488,69 @@ static unsigned char *one_hot(const int *label, size_t n)
         for (size_t i = 0; i < n; i++)
             Y[i * K7 + (size_t)label[i]] = 1;
     return Y;
+}
+
+/* Extra first-level rows (GoEmotions texts relabelled as MELD classes); n = 0 when off. */
+typedef struct {
+    size_t n;
+    char **text;
+    int *label;
+} meld_extra;
+
+static void extra_free(meld_extra *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        free(x->text[i]);
+    free(x->text), free(x->label);
+    memset(x, 0, sizeof *x);
+}
+
+/* Keeps the rows with a MELD class, then a seeded sample of at most cap of them: GoEmotions
+ * train is 4x MELD train and from another register (Reddit), so its share is bounded. */
+static int extra_select(const pth_goemo_split *g, const int *ekman_of, size_t cap, uint64_t seed, meld_extra *x,
+                        pth_error *err)
+{
+    size_t *idx = malloc((g->n + 1) * sizeof *idx), m = 0;
+    if (!idx)
+        return pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+    for (size_t i = 0; i < g->n; i++)
+        if (pth_meld_from_goemo(g->Y + i * PTH_GOEMO_NLABELS, ekman_of) >= 0)
+            idx[m++] = i;
+    pth_rng rng;
+    pth_rng_seed_stream(&rng, seed, 0xE7A);
+    pth_rng_shuffle(&rng, idx, m);
+    m = m < cap ? m : cap;
+    x->text = calloc(m + 1, sizeof *x->text);
+    x->label = malloc((m + 1) * sizeof *x->label);
+    int rc = !x->text || !x->label ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
+    for (size_t j = 0; !rc && j < m; j++) {
+        if (!(x->text[j] = strdup(g->text[idx[j]])))
+            rc = pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+        x->label[j] = pth_meld_from_goemo(g->Y + idx[j] * PTH_GOEMO_NLABELS, ekman_of);
+        x->n = j + 1;
+    }
+    free(idx);
+    return rc;
+}
+
+static int extra_load(const pth_meld_config *c, size_t n_meld, meld_extra *x, pth_error *err)
+{
+    memset(x, 0, sizeof *x);
+    if (!(c->goemo_extra > 0) || !c->transfer.data_dir)
+        return 0;
+    int ekman_of[PTH_GOEMO_NLABELS], sent[PTH_GOEMO_NLABELS];
+    pth_goemo_split g = {0};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train.tsv", c->transfer.data_dir);
+    int rc = pth_goemo_groups(c->transfer.data_dir, ekman_of, sent, err);
+    if (!rc)
+        rc = pth_goemo_load(path, c->transfer.max_train, &g, err);
+    if (!rc)
+        rc = extra_select(&g, ekman_of, (size_t)(c->goemo_extra * (double)n_meld), c->seed, x, err);
+    pth_goemo_split_free(&g);
+    if (rc)
+        extra_free(x);
+    return rc;
 }
 
 /* Fits the first-level model(s) of m on (texts, labels). */
@@ -449,11 +582,13 @@ static int level1_fit(const pth_meld_config *c, const char *const *texts, const 
     return rc;
 }
 
-/* Out-of-fold first-level probabilities for the training rows (dialogue-grouped folds). */
-static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, double *P, pth_error *err)
+/* Out-of-fold first-level probabilities for the training rows (dialogue-grouped folds); the
+ * extra rows join every fold's training part. */
+static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, const meld_extra *x, double *P,
+                      pth_error *err)
 {
-    int *fold = malloc(tr->n * sizeof(int) + 1), *lab = malloc(tr->n * sizeof(int) + 1);
-    const char **tx = malloc(tr->n * sizeof(char *) + 1), **px = malloc(tr->n * sizeof(char *) + 1);
+    int *fold = malloc(tr->n * sizeof(int) + 1), *lab = malloc((tr->n + x->n) * sizeof(int) + 1);
+    const char **tx = malloc((tr->n + x->n) * sizeof(char *) + 1), **px = malloc(tr->n * sizeof(char *) + 1);
     double *Pf = malloc(tr->n * K7 * sizeof(double) + 1);
     size_t *idx = malloc(tr->n * sizeof(size_t) + 1);
     int rc = !fold || !lab || !tx || !px || !Pf || !idx ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
@@ -470,6 +605,10 @@ static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, double
                 tx[nt++] = tr->text[i];
             }
         }
+        for (size_t j = 0; j < x->n; j++) {
+            lab[nt] = x->label[j];
+            tx[nt++] = x->text[j];
+        }
         pth_textclf *m = txc_new("meld", 0, K7, meld_classes);
         rc = !m ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : level1_fit(c, tx, lab, nt, m, err);
         if (!rc)
@@ -482,38 +621,152 @@ static int level1_oof(const pth_meld_config *c, const pth_meld_split *tr, double
     return rc;
 }
 
+#define L2_LAMBDA 1e-3 /* train-CV of the stacked level: 1e-4..1e-3 within 0.001 (session 7) */
+#define L2_ITERS 300
+
+/* One row per utterance: dialogue, utterance id, label, P (7), T (PTH_EMOTRANSFER_NFEAT or none). */
+static int dump_inputs(const char *prefix, const char *part, const pth_meld_split *s, const double *P,
+                       const double *T, pth_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.%s.tsv", prefix, part);
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return pth_fail(err, PTH_ERR_IO, "meld: cannot write %s", path);
+    for (size_t i = 0; i < s->n; i++) {
+        fprintf(fp, "%d\t%d\t%d", s->dialogue[i], s->utt[i], s->label[i]);
+        for (size_t k = 0; k < K7; k++)
+            fprintf(fp, "\t%.9g", P[i * K7 + k]);
+        for (size_t k = 0; T && k < TNF; k++)
+            fprintf(fp, "\t%.9g", T[i * TNF + k]);
+        fputc('\n', fp);
+    }
+    return fclose(fp) ? pth_fail(err, PTH_ERR_IO, "meld: error writing %s", path) : 0;
+}
+
+/* Out-of-fold stacked-level probabilities Q over the training rows (the level-1 folds again,
+ * grouped by dialogue), so that class offsets are tuned on rows the model did not fit. */
+static int level2_oof(const pth_meld_config *c, const pth_meld_split *tr, const double *F, size_t nf, double *Q,
+                      pth_error *err)
+{
+    int *fold = malloc(tr->n * sizeof(int) + 1), *lab = malloc(tr->n * sizeof(int) + 1);
+    double *Fk = malloc(tr->n * nf * sizeof(double) + 1), *Qk = malloc(tr->n * K7 * sizeof(double) + 1);
+    size_t *idx = malloc(tr->n * sizeof(size_t) + 1);
+    int rc = !fold || !lab || !Fk || !Qk || !idx ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
+    if (!rc)
+        rc = pth_group_kfold(tr->dialogue, tr->n, c->folds, c->seed, fold, err);
+    for (int k = 0; k < c->folds && !rc; k++) {
+        size_t nt = 0, np = 0;
+        for (size_t i = 0; i < tr->n; i++)
+            if (fold[i] != k) {
+                memcpy(Fk + nt * nf, F + i * nf, nf * sizeof(double));
+                lab[nt++] = tr->label[i];
+            }
+        txe_l2 l2;
+        if (txe_l2_fit(Fk, lab, nt, nf, K7, L2_LAMBDA, L2_ITERS, &l2)) {
+            rc = pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+            break;
+        }
+        for (size_t i = 0; i < tr->n; i++)
+            if (fold[i] == k) {
+                memcpy(Fk + np * nf, F + i * nf, nf * sizeof(double));
+                idx[np++] = i;
+            }
+        txe_l2_predict(&l2, Fk, np, Qk);
+        txe_l2_free(&l2);
+        for (size_t j = 0; j < np; j++)
+            memcpy(Q + idx[j] * K7, Qk + j * K7, K7 * sizeof(double));
+    }
+    free(fold), free(lab), free(Fk), free(Qk), free(idx);
+    return rc;
+}
+
+/* Tunes class offsets on out-of-fold stacked-level probabilities and adds them to the fitted
+ * stacked level's intercepts (softmax(z + b) = p * exp(b) renormalised, so the saved model
+ * needs no new field). */
+static int level2_offsets(const pth_meld_config *c, const pth_meld_split *tr, const double *F, size_t nf, txe_l2 *l2,
+                          pth_meld_result *r, pth_error *err)
+{
+    double *Q = malloc(tr->n * K7 * sizeof(double) + 1), b[K7] = {0};
+    int *pred = malloc(tr->n * sizeof(int) + 1);
+    int rc = !Q || !pred ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
+    if (!rc)
+        rc = level2_oof(c, tr, F, nf, Q, err);
+    if (!rc && c->class_offsets && txm_tune_bias(Q, tr->label, tr->n, K7, b))
+        rc = pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+    if (!rc && r) {
+        double zero[K7] = {0};
+        r->cv_weighted_f1 = biased_wf1(Q, tr->label, tr->n, K7, zero, pred);
+        r->cv_weighted_f1_offsets = biased_wf1(Q, tr->label, tr->n, K7, b, pred);
+        memcpy(r->class_offset, b, sizeof b);
+    }
+    for (size_t k = 0; !rc && k < K7; k++)
+        l2->W[k * (nf + 1) + nf] += b[k];
+    free(Q), free(pred);
+    return rc;
+}
+
 /* The stacked level (context and/or transfer features), fitted on out-of-fold first-level
  * probabilities.  The transfer features need no folds: that model never saw MELD labels. */
-static int level2_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_textclf *m, pth_error *err)
+static int level2_fit(const pth_meld_config *c, const pth_meld_split *tr, const meld_extra *x, pth_textclf *m,
+                      pth_meld_result *r, pth_error *err)
 {
     size_t nf = txm_l2_nfeat(c->context, m->transfer != NULL);
     double *P = malloc(tr->n * K7 * sizeof(double) + 1), *F = malloc(tr->n * nf * sizeof(double) + 1);
     double *T = m->transfer ? malloc(tr->n * TNF * sizeof(double) + 1) : NULL;
     int rc = !P || !F || (m->transfer && !T) ? pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory") : 0;
     if (!rc)
-        rc = level1_oof(c, tr, P, err);
+        rc = level1_oof(c, tr, x, P, err);
     if (!rc && T)
         rc = pth_emotransfer_text_features(m->transfer, tr->n, (const char *const *)tr->text, T, err);
+    if (!rc && c->dump_prefix)
+        rc = dump_inputs(c->dump_prefix, "train", tr, P, T, err);
     if (!rc) {
         txm_l2_features(tr->dialogue, (const char *const *)tr->speaker, tr->n, P, T, c->context, c->causal, F);
         m->l2 = calloc(1, sizeof *m->l2);
-        if (!m->l2 || txe_l2_fit(F, tr->label, tr->n, nf, K7, 1e-3, 300, m->l2))
+        if (!m->l2 || txe_l2_fit(F, tr->label, tr->n, nf, K7, L2_LAMBDA, L2_ITERS, m->l2))
             rc = pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
         m->context = c->context;
         m->causal = c->causal;
     }
+    if (!rc && (c->class_offsets || r))
+        rc = level2_offsets(c, tr, F, nf, m->l2, r, err);
     free(P), free(F), free(T);
     return rc;
 }
 
-static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_error *err)
+/* The first level on all MELD training rows plus the extra rows. */
+static int level1_fit_all(const pth_meld_config *c, const pth_meld_split *tr, const meld_extra *x, pth_textclf *m,
+                          pth_error *err)
+{
+    if (x->n == 0)
+        return level1_fit(c, (const char *const *)tr->text, tr->label, tr->n, m, err);
+    const char **tx = malloc((tr->n + x->n) * sizeof *tx);
+    int *lab = malloc((tr->n + x->n) * sizeof *lab);
+    if (!tx || !lab) {
+        free(tx), free(lab);
+        return pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+    }
+    for (size_t i = 0; i < tr->n; i++)
+        tx[i] = tr->text[i], lab[i] = tr->label[i];
+    for (size_t j = 0; j < x->n; j++)
+        tx[tr->n + j] = x->text[j], lab[tr->n + j] = x->label[j];
+    int rc = level1_fit(c, tx, lab, tr->n + x->n, m, err);
+    free(tx), free(lab);
+    return rc;
+}
+
+static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr, pth_meld_result *r, pth_error *err)
 {
     pth_textclf *m = txc_new("meld", 0, K7, meld_classes);
     if (!m) {
         pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
         return NULL;
     }
-    int rc = level1_fit(c, (const char *const *)tr->text, tr->label, tr->n, m, err);
+    meld_extra x;
+    int rc = extra_load(c, tr->n, &x, err);
+    if (!rc)
+        rc = level1_fit_all(c, tr, &x, m, err);
     if (!rc && c->transfer.data_dir) {
         pth_emotransfer_config tc = c->transfer;
         tc.threads = c->threads;
@@ -521,7 +774,8 @@ static pth_textclf *meld_fit(const pth_meld_config *c, const pth_meld_split *tr,
             rc = err && err->code ? err->code : PTH_ERR_INTERNAL;
     }
     if (!rc && (c->context > 0 || m->transfer))
-        rc = level2_fit(c, tr, m, err);
+        rc = level2_fit(c, tr, &x, m, r, err);
+    extra_free(&x);
     if (rc) {
         pth_textclf_free(m);
         return NULL;
@@ -575,6 +829,8 @@ static int check_config(const pth_meld_config *c, pth_error *err)
         return pth_fail(err, PTH_ERR_INVALID, "meld: context must be 0..5 turns, got %d", c->context);
     if (c->context > 0 && (c->folds < 2 || c->folds > 20))
         return pth_fail(err, PTH_ERR_INVALID, "meld: folds must be 2..20, got %d", c->folds);
+    if (!(c->goemo_extra >= 0 && c->goemo_extra <= 100))
+        return pth_fail(err, PTH_ERR_INVALID, "meld: goemo_extra must be 0..100, got %g", c->goemo_extra);
     if (c->hash_bits < 10 || c->hash_bits > 24)
         return pth_fail(err, PTH_ERR_INVALID, "meld: hash_bits must be 10..24, got %u", c->hash_bits);
     return 0;
@@ -589,9 +845,22 @@ pth_textclf *pth_meld_train(const pth_meld_config *c, pth_error *err)
     snprintf(path, sizeof path, "%s/train_sent_emo.csv", c->data_dir);
     if (pth_meld_load(path, c->max_train, &tr, err))
         return NULL;
-    pth_textclf *m = meld_fit(c, &tr, err);
+    pth_textclf *m = meld_fit(c, &tr, NULL, err);
     pth_meld_split_free(&tr);
     return m;
+}
+
+static int dump_dev(const char *prefix, const pth_textclf *m, const pth_meld_split *dv, const double *P,
+                    pth_error *err)
+{
+    double *T = m->transfer ? malloc(dv->n * TNF * sizeof(double) + 1) : NULL;
+    if (m->transfer && !T)
+        return pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
+    int rc = T ? pth_emotransfer_text_features(m->transfer, dv->n, (const char *const *)dv->text, T, err) : 0;
+    if (!rc)
+        rc = dump_inputs(prefix, "dev", dv, P, T, err);
+    free(T);
+    return rc;
 }
 
 static int meld_run(const pth_meld_config *c, const pth_meld_split *tr, const pth_meld_split *dv,
@@ -604,9 +873,11 @@ static int meld_run(const pth_meld_config *c, const pth_meld_split *tr, const pt
         return pth_fail(err, PTH_ERR_NOMEM, "meld: out of memory");
     }
     double t0 = txe_now();
-    pth_textclf *m = meld_fit(c, tr, err);
+    pth_textclf *m = meld_fit(c, tr, r, err);
     r->train_seconds = txe_now() - t0;
     int rc = m ? txc_level1(m, dv->n, (const char *const *)dv->text, P, err) : (err ? (int)err->code : PTH_ERR_INTERNAL);
+    if (!rc && c->dump_prefix)
+        rc = dump_dev(c->dump_prefix, m, dv, P, err);
     if (!rc) {
         score_dev(dv, P, pred, &r->utt_weighted_f1, &r->utt_macro_f1, &r->accuracy, r->per_class_f1);
         rc = score_dialogues(m, dv, P, err);

@@ -13,7 +13,10 @@
 #include "text/textemo_internal.h"
 
 #define TXC_MAGIC 0x43585450u /* "PTXC" */
-#define TXC_VERSION 2u /* 2: GoEmotions transfer model of the stacked level; 1 still read */
+/* 2: GoEmotions transfer model of the stacked level; 3: with transfer and context, the stacked
+ * level's context inputs are the previous turns only (txm_l2_features).  1 and 2 still read,
+ * except a version-2 model with both transfer and context (its inputs had another layout). */
+#define TXC_VERSION 3u
 #define TXC_MAXLABELS 1024
 
 /* ------------------------------------------------------------------ second level */
@@ -452,7 +455,7 @@ static pth_textclf *read_header(pth_blob_reader *r, uint32_t *version)
         return NULL;
     }
     uint32_t ver = pth_blob_read_u32(r);
-    if (pth_blob_reader_ok(r) && ver != 1 && ver != TXC_VERSION) {
+    if (pth_blob_reader_ok(r) && (ver < 1 || ver > TXC_VERSION)) {
         pth_blob_reader_fail(r, "unsupported text classifier version %u (this build reads 1..%u)", ver, TXC_VERSION);
         return NULL;
     }
@@ -515,6 +518,9 @@ pth_textclf *pth_textclf_load(const char *path, pth_error *err)
         if (!rc && version >= 2 && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
             if (!(m->transfer = pth_emotransfer_read(&r, err)) && pth_blob_reader_ok(&r))
                 rc = err && err->code ? err->code : PTH_ERR_FORMAT;
+        if (!rc && version == 2 && m->transfer && m->context > 0 && pth_blob_reader_ok(&r))
+            pth_blob_reader_fail(&r, "version-2 MELD model with transfer and context: its stacked level used an "
+                                     "older input layout; retrain it with this build");
         if (!rc && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
             read_l2(&r, m);
         if (!rc && pth_blob_reader_ok(&r) && !m->ft && !m->lin)

@@ -72,14 +72,18 @@ struct pth_textclf {
 };
 
 /* MELD stacked level (meld.c): number of inputs, and the inputs of n utterances of one or
- * more dialogues (rows sorted by dialogue): the context features of pth_meld_context_features
- * (context > 0) or the own log-probabilities (context 0), then, when T (n x
- * PTH_EMOTRANSFER_NFEAT transfer features) is given, log(T + 1e-3) of the utterance and, with
- * context, of the turns just before and after it (zeros where there is none; causal: none
- * after). */
+ * more dialogues (rows sorted by dialogue).  Without T: the context features of
+ * pth_meld_context_features (context > 0) or the own log-probabilities (context 0).  With T
+ * (n x PTH_EMOTRANSFER_NFEAT transfer features): the own log-probabilities, log(T + 1e-3) of
+ * the utterance, then for each of the `context` previous turns its first-level probabilities
+ * in a same- or other-speaker slot and a presence flag (earlier turns only, so causal or not
+ * gives the same inputs). */
 size_t txm_l2_nfeat(int context, int transfer);
 void txm_l2_features(const int *dialogue, const char *const *speaker, size_t n, const double *P, const double *T,
                      int context, int causal, double *F);
+/* Per-class log-prior offsets b (K, b[0] = 0) maximising weighted-F1 of argmax(log Q + b) over
+ * n rows of probabilities Q with gold labels y; -1 when out of memory. */
+int txm_tune_bias(const double *Q, const int *y, size_t n, size_t K, double *b);
 
 /* Allocates a classifier with copies of the label names. */
 struct pth_textclf *txc_new(const char *task, int multilabel, size_t nlabels, const char *const *labels);
