@@ -20,16 +20,17 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Distinct columns of tile t (seen: ncols stamps, none equal to t + 1 on entry). */
-static size_t count_tile(const pth_csr *X, size_t t, uint32_t *seen)
+/* Distinct columns of tile t into T->tile_ptr[t + 1] (seen: ncols stamps, none equal to
+ * t + 1 on entry). */
+static void count_tile(const pth_csr *X, pth_rowtiles *T, size_t t, size_t *seen)
 {
     size_t r0 = t * PTH_TILE_ROWS, r1 = r0 + PTH_TILE_ROWS < X->nrows ? r0 + PTH_TILE_ROWS : X->nrows, k = 0;
     for (size_t q = X->indptr[r0]; q < X->indptr[r1]; q++)
-        if (seen[X->indices[q]] != (uint32_t)t + 1) {
-            seen[X->indices[q]] = (uint32_t)t + 1;
+        if (seen[X->indices[q]] != t + 1) {
+            seen[X->indices[q]] = t + 1;
             k++;
         }
-    return k;
+    T->tile_ptr[t + 1] = k;
 }
 
 /* Fills tile t: a counting sort of its stored values by column, rows staying in order.
@@ -59,6 +60,28 @@ static void fill_tile(const pth_csr *X, pth_rowtiles *T, size_t t, size_t *cnt)
         cnt[T->col[k]] = 0;
 }
 
+/* Runs step on every tile; tiles are independent, so each thread takes whole tiles with
+ * its own zeroed column scratch.  -1 when a scratch could not be allocated. */
+static int each_tile(const pth_csr *X, pth_rowtiles *T, int threads,
+                     void (*step)(const pth_csr *, pth_rowtiles *, size_t, size_t *))
+{
+    int failed = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1 && T->ntiles > 1)
+    {
+        size_t *scratch = calloc(X->ncols + 1, sizeof *scratch);
+        if (!scratch) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (long long t = 0; t < (long long)T->ntiles; t++)
+            if (scratch)
+                step(X, T, (size_t)t, scratch);
+        free(scratch);
+    }
+    return failed ? -1 : 0;
+}
+
 int pth_rowtiles_build(const pth_csr *X, int threads, pth_rowtiles *T)
 {
     memset(T, 0, sizeof *T);
@@ -71,22 +94,8 @@ int pth_rowtiles_build(const pth_csr *X, int threads, pth_rowtiles *T)
     T->tile_ptr = calloc(nt + 1, sizeof *T->tile_ptr);
     if (!T->tile_ptr)
         return -1;
-    /* Tiles are independent: each thread counts and fills whole tiles with its own
-     * column scratch. */
-    int failed = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1 && nt > 1)
-    {
-        uint32_t *seen = calloc(X->ncols + 1, sizeof *seen);
-        if (!seen) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (long long t = 0; t < (long long)nt; t++)
-            if (seen)
-                T->tile_ptr[t + 1] = count_tile(X, (size_t)t, seen);
-        free(seen);
-    }
+    if (each_tile(X, T, threads, count_tile) != 0)
+        return -1;
     for (size_t t = 0; t < nt; t++)
         T->tile_ptr[t + 1] += T->tile_ptr[t];
     size_t pairs = T->tile_ptr[nt];
@@ -94,25 +103,12 @@ int pth_rowtiles_build(const pth_csr *X, int threads, pth_rowtiles *T)
     T->val_ptr = malloc((pairs + 1) * sizeof *T->val_ptr);
     T->row = malloc((nnz + 1) * sizeof *T->row);
     T->val = malloc((nnz + 1) * sizeof *T->val);
-    if (failed || !T->col || !T->val_ptr || !T->row || !T->val)
+    if (!T->col || !T->val_ptr || !T->row || !T->val)
         return -1;
     for (size_t t = 0; t < nt; t++)
         T->val_ptr[T->tile_ptr[t]] = X->indptr[t * PTH_TILE_ROWS];
     T->val_ptr[pairs] = nnz;
-#pragma omp parallel num_threads(threads) if (threads > 1 && nt > 1)
-    {
-        size_t *cnt = calloc(X->ncols + 1, sizeof *cnt);
-        if (!cnt) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (long long t = 0; t < (long long)nt; t++)
-            if (cnt)
-                fill_tile(X, T, (size_t)t, cnt);
-        free(cnt);
-    }
-    if (failed)
+    if (each_tile(X, T, threads, fill_tile) != 0)
         return -1;
     /* Flag the first tile of each column. */
     unsigned char *met = calloc(X->ncols + 1, 1);
