@@ -5,16 +5,12 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pathos/rng.h"
 #include "text/rowtiles.h"
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
+/* The project's own PRNG, seeded in main(). */
+static pth_rng rng;
+static double urand(void) { return pth_rng_uniform(&rng); }
 
 /* n rows over ncols columns; column `empty` (if < ncols) never used; rows of every
  * length from 0 up, some columns dense (the first 3), most sparse. */
@@ -97,6 +93,7 @@ static void test_tiles(size_t n, size_t ncols, size_t empty, int all_cols)
 
 int main(void)
 {
+    pth_rng_seed(&rng, 7);
     test_tiles(10, 40, 5, 0);                        /* one short tile, an empty column */
     test_tiles(2 * PTH_TILE_ROWS + 123, 90, 999, 1); /* three tiles, every column used */
     test_tiles(PTH_TILE_ROWS, 60, 17, 0);            /* exactly one full tile */

@@ -1,6 +1,6 @@
-/* Ridge regression (conjugate gradients) and L2 logistic regression (truncated Newton or
- * L-BFGS, one-vs-rest)
- * on CSR features; prediction and versioned serialisation (see pathos/text.h). */
+/* Ridge regression (conjugate gradients) and L2 logistic regression (one-vs-rest: L-BFGS
+ * here, the default truncated Newton in logreg_newton.c) on CSR features; prediction and
+ * versioned serialisation (see pathos/text.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,8 +512,8 @@ int pth_logreg_fit(const pth_csr *X, const unsigned char *Y, size_t n_labels, co
                 failed = 1;
             }
     } else if (!rc) {
-        /* Labels with one class are settled here; the others go to Newton blocks of at
-         * most NT_LANES labels, as even as possible (28 labels: two blocks of 14). */
+        /* Labels with one class are settled here; the others go to the Newton solver
+         * (logreg_newton.c). */
         size_t *lab = malloc(n_labels * sizeof *lab), na = 0;
         if (!lab)
             failed = 1;

@@ -338,7 +338,6 @@ static double nt_line_obj(const nt_block *B, int l, double a, const double wws[3
     return f;
 }
 
-
 enum { NT_CG = 0, NT_WAIT = 1, NT_DONE = 2 };
 
 /* Where each lane of a block is: in its CG (NT_CG), done with it and waiting for the
