@@ -128,13 +128,13 @@ static void test_transfer_inputs(void)
         P[i * 7 + i] = 1;
     for (size_t j = 0; j < 4 * PTH_EMOTRANSFER_NFEAT; j++)
         T[j] = 0.5;
-    size_t nf = txm_l2_nfeat(2, 1);
+    size_t nf = txm_l2_nfeat(2, 1, 0);
     CHECK(nf == 7 + PTH_EMOTRANSFER_NFEAT + 2 * 15);
-    CHECK(txm_l2_nfeat(0, 1) == 7 + PTH_EMOTRANSFER_NFEAT);
-    CHECK(txm_l2_nfeat(2, 0) == pth_meld_context_nfeat(2));
+    CHECK(txm_l2_nfeat(0, 1, 0) == 7 + PTH_EMOTRANSFER_NFEAT);
+    CHECK(txm_l2_nfeat(2, 0, 0) == pth_meld_context_nfeat(2));
     double *F = calloc(4 * nf, sizeof(double)), *G = calloc(4 * nf, sizeof(double));
-    txm_l2_features(dia, spk, 4, P, T, 2, 0, F);
-    txm_l2_features(dia, spk, 4, P, T, 2, 1, G);
+    txm_l2_features(dia, spk, 4, P, T, NULL, 2, 0, F);
+    txm_l2_features(dia, spk, 4, P, T, NULL, 2, 1, G);
     CHECK(memcmp(F, G, 4 * nf * sizeof(double)) == 0);
     const double *f = F + 2 * nf, *prev1 = f + 7 + PTH_EMOTRANSFER_NFEAT, *prev2 = prev1 + 15;
     CHECK(f[2] > -0.001 && f[0] < -9);
@@ -144,6 +144,44 @@ static void test_transfer_inputs(void)
     const double *g = F + 3 * nf + 7 + PTH_EMOTRANSFER_NFEAT;    /* new dialogue: no previous turn */
     CHECK(g[14] == 0 && g[15 + 14] == 0);
     free(F), free(G);
+}
+
+/* Document statistics as stacked-level inputs: values worked out by hand from the tokens
+ * ("WHAT" "?!" / "oh" "," "no" "!!!" "no" "."), counts as log(1 + count), and appended after
+ * the other inputs of each row without disturbing them. */
+static void test_doc_inputs(void)
+{
+    const char *texts[2] = {"WHAT?!", "Oh, no!!! No."};
+    double S[2 * PTH_DOCSTAT_NFEAT];
+    pth_error err = {0};
+    CHECK_OK(txm_doc_features(2, texts, S, &err), &err);
+    const double *a = S, *b = S + PTH_DOCSTAT_NFEAT;
+    CHECK_NEAR(a[0], log(3.0), 1e-12);      /* two tokens: log(1 + 2) */
+    CHECK_NEAR(a[2], log(2.0), 1e-12);      /* one '!' -> log 2 */
+    CHECK_NEAR(a[3], log(2.0), 1e-12);      /* one '?' */
+    CHECK_NEAR(a[4], 1.0, 1e-12);           /* all letters upper case */
+    CHECK_NEAR(a[5], log(2.0), 1e-12);      /* one word in capitals */
+    CHECK_NEAR(b[2], log(4.0), 1e-12);      /* "!!!" */
+    CHECK_NEAR(b[3], 0.0, 1e-12);
+    CHECK_NEAR(b[13], 2.0 / 3.0, 1e-12);    /* negators: no, no of 3 words */
+    /* Appended: same base inputs with and without S. */
+    const int dia[2] = {0, 0};
+    const char *spk[2] = {"A", "B"};
+    double P[2 * 7] = {0}, T[2 * PTH_EMOTRANSFER_NFEAT];
+    P[0] = P[7 + 1] = 1;
+    for (size_t j = 0; j < 2 * PTH_EMOTRANSFER_NFEAT; j++)
+        T[j] = 0.25;
+    size_t nb = txm_l2_nfeat(1, 1, 0), nf = txm_l2_nfeat(1, 1, 1);
+    CHECK(nf == nb + PTH_DOCSTAT_NFEAT);
+    CHECK(txm_l2_nfeat(0, 0, 1) == 7 + PTH_DOCSTAT_NFEAT);
+    double F0[2 * 64], F1[2 * 80];
+    CHECK(nb <= 64 && nf <= 80);
+    txm_l2_features(dia, spk, 2, P, T, NULL, 1, 0, F0);
+    txm_l2_features(dia, spk, 2, P, T, S, 1, 0, F1);
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(memcmp(F1 + i * nf, F0 + i * nb, nb * sizeof(double)) == 0);
+        CHECK(memcmp(F1 + i * nf + nb, S + i * PTH_DOCSTAT_NFEAT, PTH_DOCSTAT_NFEAT * sizeof(double)) == 0);
+    }
 }
 
 /* Class offsets on a hand-made case: class 2 rows always rank second behind neutral by a
@@ -302,6 +340,7 @@ int main(void)
     test_folds();
     test_context_features();
     test_transfer_inputs();
+    test_doc_inputs();
     test_class_offsets();
     test_goemo_mapping();
     test_end_to_end();

@@ -202,6 +202,9 @@ typedef struct {
      * labels all fall in one Ekman group (or are neutral), labelled with that MELD class, at
      * most goemo_extra x the MELD training rows (seeded sample).  0 (default) = none. */
     double goemo_extra;
+    /* The utterance's document statistics (pth_doc_stats: length, '!' and '?' counts, capitals,
+     * pronouns, ...) join the stacked level's inputs (default 1; 0 = off). */
+    int doc_stats;
 } pth_meld_config;
 
 void pth_meld_config_default(pth_meld_config *c);

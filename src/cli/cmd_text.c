@@ -31,6 +31,7 @@ typedef struct {
     const char *dump;           /* MELD eval: prefix of the stacked-level input dumps */
     int no_offsets;             /* MELD: plain argmax, no tuned class offsets */
     double goemo_extra;         /* MELD: GoEmotions texts as extra first-level rows (x MELD rows) */
+    int no_doc_stats;           /* MELD: no document statistics in the stacked level */
     uint64_t seed;
     uint64_t max_train;
     int inner_folds;        /* NewsEmp train */
@@ -74,6 +75,8 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
          "MELD: transfer model fasttext | linear | ensemble (default linear)"},
         {"no-class-offsets", 0, PTH_ARG_FLAG, &o->no_offsets, NULL,
          "MELD: no per-class offsets tuned for weighted-F1 by train CV (plain argmax)"},
+        {"no-doc-stats", 0, PTH_ARG_FLAG, &o->no_doc_stats, NULL,
+         "MELD: no document statistics (length, '!' / '?' counts, capitals, pronouns) in the stacked level"},
         {"goemotions-extra", 0, PTH_ARG_DOUBLE, &o->goemo_extra, "R",
          "MELD: add GoEmotions train texts of one Ekman group (or neutral) as extra first-level training rows, "
          "at most R x the MELD rows (default 0: none)"},
@@ -153,6 +156,7 @@ static void meld_config(const task_opts *o, const char *data, char *gbuf, size_t
     c->dump_prefix = o->dump;
     c->class_offsets = !o->no_offsets;
     c->goemo_extra = o->goemo_extra;
+    c->doc_stats = !o->no_doc_stats;
 }
 
 /* ------------------------------------------------------------------ eval */
@@ -231,6 +235,7 @@ static int eval_meld(const task_opts *o, const char *data)
         cJSON_AddNumberToObject(j, "context", c.context);
         cJSON_AddBoolToObject(j, "causal", c.causal);
         cJSON_AddBoolToObject(j, "transfer", c.transfer.data_dir != NULL);
+        cJSON_AddBoolToObject(j, "doc_stats", c.doc_stats);
         cJSON_AddNumberToObject(j, "dev_weighted_f1", r.weighted_f1);
         cJSON_AddNumberToObject(j, "dev_macro_f1", r.macro_f1);
         cJSON_AddNumberToObject(j, "dev_accuracy", r.accuracy);

@@ -14,9 +14,10 @@
 
 #define TXC_MAGIC 0x43585450u /* "PTXC" */
 /* 2: GoEmotions transfer model of the stacked level; 3: with transfer and context, the stacked
- * level's context inputs are the previous turns only (txm_l2_features).  1 and 2 still read,
+ * level's context inputs are the previous turns only (txm_l2_features); 4: a doc_stats flag
+ * (the stacked level's inputs end with document statistics).  1..3 still read (doc_stats 0),
  * except a version-2 model with both transfer and context (its inputs had another layout). */
-#define TXC_VERSION 3u
+#define TXC_VERSION 4u
 #define TXC_MAXLABELS 1024
 
 /* ------------------------------------------------------------------ second level */
@@ -343,21 +344,24 @@ int pth_textclf_score_dialogue(const pth_textclf *m, size_t n, const char *const
     int rc = txc_level1(m, n, texts, P, err);
     if (rc || !m->l2 || n == 0)
         return rc;
-    size_t nf = txm_l2_nfeat(m->context, m->transfer != NULL);
+    size_t nf = txm_l2_nfeat(m->context, m->transfer != NULL, m->doc_stats);
     double *F = malloc(n * nf * sizeof(double) + 1);
     double *T = m->transfer ? malloc(n * PTH_EMOTRANSFER_NFEAT * sizeof(double) + 1) : NULL;
+    double *S = m->doc_stats ? malloc(n * PTH_DOCSTAT_NFEAT * sizeof(double) + 1) : NULL;
     int *dia = calloc(n + 1, sizeof(int));
-    if (!F || !dia || (m->transfer && !T)) {
-        free(F), free(dia), free(T);
+    if (!F || !dia || (m->transfer && !T) || (m->doc_stats && !S)) {
+        free(F), free(dia), free(T), free(S);
         return pth_fail(err, PTH_ERR_NOMEM, "text classifier: out of memory");
     }
     if (T)
         rc = pth_emotransfer_text_features(m->transfer, n, texts, T, err);
+    if (!rc && S)
+        rc = txm_doc_features(n, texts, S, err);
     if (!rc) {
-        txm_l2_features(dia, speakers, n, P, T, m->context, m->causal, F);
+        txm_l2_features(dia, speakers, n, P, T, S, m->context, m->causal, F);
         txe_l2_predict(m->l2, F, n, P);
     }
-    free(F), free(dia), free(T);
+    free(F), free(dia), free(T), free(S);
     return rc;
 }
 
@@ -382,7 +386,7 @@ void pth_textclf_decide(const pth_textclf *m, const double *scores, unsigned cha
  * label, f64s thresholds, f64 w_ft, u32 has_cal [f64s 4 x nlabels Platt (a, b): fastText
  * then linear], u32 has_ft [fastText blob], u32 has_lin [linear
  * blob], i32 context, i32 causal, (version 2:) u32 has_transfer [pth_emotransfer_write blob],
- * u32 has_l2 [u64 nf, u64 K, f64s mu, f64s sd, f64s W]. */
+ * (version 4:) u32 doc_stats, u32 has_l2 [u64 nf, u64 K, f64s mu, f64s sd, f64s W]. */
 
 int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
 {
@@ -410,6 +414,7 @@ int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
     pth_blob_u32(&w, m->transfer != NULL);
     if (m->transfer)
         pth_emotransfer_write(m->transfer, &w);
+    pth_blob_u32(&w, (uint32_t)m->doc_stats);
     pth_blob_u32(&w, m->l2 != NULL);
     if (m->l2) {
         pth_blob_u64(&w, m->l2->nf);
@@ -426,7 +431,7 @@ static int read_l2(pth_blob_reader *r, pth_textclf *m)
     uint64_t nf = pth_blob_read_u64(r), K = pth_blob_read_u64(r);
     if (!pth_blob_reader_ok(r))
         return -1;
-    size_t want = txm_l2_nfeat(m->context, m->transfer != NULL);
+    size_t want = txm_l2_nfeat(m->context, m->transfer != NULL, m->doc_stats);
     if (K != m->nlabels || nf != want) {
         pth_blob_reader_fail(r, "context level has %llu features x %llu classes, expected %zu x %zu",
                              (unsigned long long)nf, (unsigned long long)K, want, m->nlabels);
@@ -521,6 +526,12 @@ pth_textclf *pth_textclf_load(const char *path, pth_error *err)
         if (!rc && version == 2 && m->transfer && m->context > 0 && pth_blob_reader_ok(&r))
             pth_blob_reader_fail(&r, "version-2 MELD model with transfer and context: its stacked level used an "
                                      "older input layout; retrain it with this build");
+        if (!rc && version >= 4 && pth_blob_reader_ok(&r)) {
+            uint32_t ds = pth_blob_read_u32(&r);
+            if (ds > 1 && pth_blob_reader_ok(&r))
+                pth_blob_reader_fail(&r, "document-statistics flag %u is not 0 or 1", ds);
+            m->doc_stats = ds == 1;
+        }
         if (!rc && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
             read_l2(&r, m);
         if (!rc && pth_blob_reader_ok(&r) && !m->ft && !m->lin)

@@ -68,6 +68,7 @@ struct pth_textclf {
     txl_model *lin;          /* may be NULL */
     int context, causal;     /* conversation context level (context 0 = none) */
     struct pth_emotransfer *transfer; /* GoEmotions transfer features of the stacked level; may be NULL */
+    int doc_stats;           /* 1: the stacked level also sees the utterance's document statistics */
     txe_l2 *l2;
 };
 
@@ -77,10 +78,13 @@ struct pth_textclf {
  * (n x PTH_EMOTRANSFER_NFEAT transfer features): the own log-probabilities, log(T + 1e-3) of
  * the utterance, then for each of the `context` previous turns its first-level probabilities
  * in a same- or other-speaker slot and a presence flag (earlier turns only, so causal or not
- * gives the same inputs). */
-size_t txm_l2_nfeat(int context, int transfer);
+ * gives the same inputs).  With S (n x PTH_DOCSTAT_NFEAT, from txm_doc_features) each row ends
+ * with the utterance's row of S. */
+size_t txm_l2_nfeat(int context, int transfer, int doc_stats);
 void txm_l2_features(const int *dialogue, const char *const *speaker, size_t n, const double *P, const double *T,
-                     int context, int causal, double *F);
+                     const double *S, int context, int causal, double *F);
+/* The document statistics of n texts as stacked-level inputs (counts as log(1 + count)). */
+int txm_doc_features(size_t n, const char *const *texts, double *S, pth_error *err);
 /* Per-class log-prior offsets b (K, b[0] = 0) maximising weighted-F1 of argmax(log Q + b) over
  * n rows of probabilities Q with gold labels y; -1 when out of memory. */
 int txm_tune_bias(const double *Q, const int *y, size_t n, size_t K, double *b);
