@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pathos/io.h"
 #include "pathos/textclf.h"
 #include "pathos/textemo.h"
 #include "text/textemo_internal.h"
@@ -260,6 +261,50 @@ static void test_end_to_end(void)
     CHECK(pth_meld_eval(&c, &r, &err) == PTH_ERR_INVALID);
 }
 
+/* A version-3 file (no document-statistics flag) still loads, with the stacked level's
+ * older inputs: made from a v4 file of a model without document statistics by removing the
+ * flag (the u32 just before the stacked level's block) and relabelling the version. */
+static void check_version3(pth_meld_config *c, const char *const *texts, const char *const *spk)
+{
+    pth_error err = {0};
+    c->doc_stats = 0;
+    pth_textclf *m = pth_meld_train(c, &err);
+    c->doc_stats = 1;
+    CHECK(m != NULL && m->l2 != NULL && m->doc_stats == 0);
+    if (!m || !m->l2) {
+        pth_textclf_free(m);
+        return;
+    }
+    char path[1024], *buf = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/meld_v3.bin", pth_test_tmpdir());
+    CHECK_OK(pth_textclf_save(m, path, &err), &err);
+    CHECK_OK(pth_read_file(path, (size_t)1 << 30, &buf, &len, &err), &err);
+    size_t nf = m->l2->nf, K = m->l2->K;
+    /* has_l2, nf, K, then mu, sd and W, each an f64 array with a u64 count in front. */
+    size_t l2_bytes = 4 + 8 + 8 + 3 * 8 + 8 * nf * 2 + 8 * K * (nf + 1), flag = len - l2_bytes - 4;
+    CHECK(buf && len > l2_bytes + 8 && memcmp(buf + flag, "\0\0\0\0", 4) == 0);
+    if (buf && len > l2_bytes + 8) {
+        memmove(buf + flag, buf + flag + 4, l2_bytes);
+        buf[4] = 3;
+        FILE *fp = fopen(path, "wb");
+        CHECK(fp && fwrite(buf, 1, len - 4, fp) == len - 4);
+        if (fp)
+            fclose(fp);
+        pth_textclf *u = pth_textclf_load(path, &err);
+        CHECK(u != NULL && u->doc_stats == 0);
+        double P[4 * PTH_MELD_NCLASSES], Q[4 * PTH_MELD_NCLASSES];
+        if (u) {
+            CHECK_OK(pth_textclf_score_dialogue(m, 4, texts, spk, P, &err), &err);
+            CHECK_OK(pth_textclf_score_dialogue(u, 4, texts, spk, Q, &err), &err);
+            CHECK(memcmp(P, Q, sizeof P) == 0);
+        }
+        pth_textclf_free(u);
+    }
+    free(buf);
+    pth_textclf_free(m);
+}
+
 /* GoEmotions transfer features in the stacked level: a small slice trains and scores with
  * and without context, and a saved classifier (transfer model inside) scores identically
  * after loading. */
@@ -309,6 +354,7 @@ static void test_transfer(void)
         CHECK(pth_textclf_context(u, NULL) == 1);
     }
     pth_textclf_free(u);
+    check_version3(&c, texts, spk);
     /* The same file labelled version 2 (older input layout with transfer and context): refused. */
     FILE *fv = fopen(path, "r+b");
     if (fv) {
