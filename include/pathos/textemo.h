@@ -187,9 +187,9 @@ typedef struct {
     unsigned hash_bits;
     /* GoEmotions transfer: when transfer.data_dir is set (default NULL = off), an emotion
      * model is fitted on GoEmotions train (pth_emotransfer_train; it never sees MELD) and the
-     * log of its PTH_EMOTRANSFER_NFEAT probabilities for each utterance (and, with context,
-     * for the turns just before and after it) join the inputs of the stacked level, which is
-     * then fitted even when context = 0.  The transfer model is saved inside the classifier. */
+     * log of its PTH_EMOTRANSFER_NFEAT probabilities for each utterance join the inputs of
+     * the stacked level, which is then fitted even when context = 0 (with transfer, the
+     * context inputs are the previous turns' first-level probabilities only).  The transfer model is saved inside the classifier. */
     pth_emotransfer_config transfer;
     /* Eval only: when set, PREFIX.train.tsv / PREFIX.dev.tsv receive the stacked level's raw
      * inputs (dialogue, utterance, label, 7 first-level probabilities - out-of-fold for train -
