@@ -135,6 +135,8 @@ int pth_csr_init(pth_csr *X, size_t ncols, pth_error *err);
 /* Appends a row; idx must be sorted ascending, unique and < ncols. */
 int pth_csr_append_row(pth_csr *X, const uint32_t *idx, const float *val, size_t nnz, pth_error *err);
 void pth_csr_free(pth_csr *X);
+/* Removes every row but keeps the storage, so a matrix can be refilled without reallocating. */
+void pth_csr_clear(pth_csr *X);
 /* out = rows[0..m) of X (a row may repeat). */
 int pth_csr_select_rows(const pth_csr *X, const size_t *rows, size_t m, pth_csr *out, pth_error *err);
 /* out = [A | B] (same row count); B may be NULL with dense D (nrows x dcols, row-major)

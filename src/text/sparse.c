@@ -31,6 +31,13 @@ void pth_csr_free(pth_csr *X)
     memset(X, 0, sizeof *X);
 }
 
+void pth_csr_clear(pth_csr *X)
+{
+    X->nrows = 0;
+    if (X->indptr)
+        X->indptr[0] = 0;
+}
+
 static int csr_reserve(pth_csr *X, size_t extra_rows, size_t extra_nnz)
 {
     if (X->nrows + extra_rows + 1 > X->rcap_) {

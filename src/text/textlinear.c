@@ -67,7 +67,8 @@ void txl_free(txl_model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* TF-IDF matrix of one field (fit the idf first when `fit`). */
+/* TF-IDF matrix of one field (fit the idf first when `fit`).  X is zeroed ({0}) or a
+ * matrix from an earlier call, whose storage is reused. */
 static int field_matrix(txl_model *m, size_t f, int fit, size_t n, const char *const *fields, pth_csr *X,
                         pth_error *err)
 {
@@ -78,7 +79,14 @@ static int field_matrix(txl_model *m, size_t f, int fit, size_t n, const char *c
         const char *s = fields[i * m->nfields + f];
         texts[i] = s ? s : "";
     }
-    int rc = pth_csr_init(X, pth_hash_ncols(&m->ho[f]), err);
+    size_t ncols = pth_hash_ncols(&m->ho[f]);
+    int rc = 0;
+    if (X->indptr && X->ncols == ncols)
+        pth_csr_clear(X);
+    else {
+        pth_csr_free(X);
+        rc = pth_csr_init(X, ncols, err);
+    }
     if (!rc)
         rc = pth_text_hash_corpus(&m->ho[f], NULL, texts, n, X, err);
     free(texts);
@@ -101,12 +109,12 @@ static int field_matrix(txl_model *m, size_t f, int fit, size_t n, const char *c
     return rc;
 }
 
-/* All fields side by side. */
+/* All fields side by side; X as in field_matrix. */
 static int featurize(txl_model *m, int fit, size_t n, const char *const *fields, pth_csr *X, pth_error *err)
 {
     int rc = field_matrix(m, 0, fit, n, fields, X, err);
     for (size_t f = 1; f < m->nfields && !rc; f++) {
-        pth_csr B, out;
+        pth_csr B = {0}, out;
         rc = field_matrix(m, f, fit, n, fields, &B, err);
         if (rc)
             break;
@@ -125,7 +133,7 @@ static int featurize(txl_model *m, int fit, size_t n, const char *const *fields,
 int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned char *Y, size_t L, double C,
             int threads, pth_error *err)
 {
-    pth_csr X;
+    pth_csr X = {0};
     int rc = featurize(m, 1, n, fields, &X, err);
     if (rc)
         return rc;
@@ -142,33 +150,57 @@ int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned ch
     return rc;
 }
 
-int txl_predict(const txl_model *m, size_t n, const char *const *fields, double *proba, pth_error *err)
+/* Scores the rows of X into proba (K per row).  The weight rows of a document's features are
+ * scattered over a table far larger than the caches, so each is prefetched a few features
+ * ahead of its use. */
+static void score_rows(const txl_model *m, const pth_csr *X, double *proba)
 {
-    pth_csr X;
-    /* featurize() only writes m's tf-idf when fitting. */
-    int rc = featurize((txl_model *)m, 0, n, fields, &X, err);
-    if (rc)
-        return rc;
     size_t K = m->lin.n_out;
-    if (X.ncols != m->lin.d || !m->coefT) {
-        pth_csr_free(&X);
-        return pth_fail(err, PTH_ERR_INVALID, "text model: %zu feature columns, the model has %zu", X.ncols, m->lin.d);
-    }
-    for (size_t i = 0; i < X.nrows; i++) {
+    for (size_t i = 0; i < X->nrows; i++) {
         double *out = proba + i * K;
         for (size_t k = 0; k < K; k++)
             out[k] = m->lin.intercept[k];
-        for (size_t q = X.indptr[i]; q < X.indptr[i + 1]; q++) {
-            const float *w = m->coefT + (size_t)X.indices[q] * K;
-            double v = X.data[q];
+        size_t end = X->indptr[i + 1];
+        for (size_t q = X->indptr[i]; q < end; q++) {
+            if (q + 8 < end) {
+                const float *ahead = m->coefT + (size_t)X->indices[q + 8] * K;
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + K - 1);
+            }
+            const float *w = m->coefT + (size_t)X->indices[q] * K;
+            double v = X->data[q];
             for (size_t k = 0; k < K; k++)
                 out[k] += v * w[k];
         }
         for (size_t k = 0; k < K; k++)
             out[k] = 1.0 / (1.0 + exp(-out[k]));
     }
+}
+
+/* Texts are featurised and scored a chunk at a time: memory stays bounded and the chunk's
+ * sparse rows are still in cache when they are scored.  Rows are independent, so the
+ * probabilities do not depend on the chunk size. */
+#define TXL_PREDICT_CHUNK 1024
+
+int txl_predict(const txl_model *m, size_t n, const char *const *fields, double *proba, pth_error *err)
+{
+    if (!m->coefT)
+        return pth_fail(err, PTH_ERR_INVALID, "text model: not fitted");
+    pth_csr X = {0};
+    int rc = 0;
+    for (size_t lo = 0; lo < n && !rc; lo += TXL_PREDICT_CHUNK) {
+        size_t nc = n - lo < TXL_PREDICT_CHUNK ? n - lo : TXL_PREDICT_CHUNK;
+        /* featurize() only writes m's tf-idf when fitting. */
+        if ((rc = featurize((txl_model *)m, 0, nc, fields + lo * m->nfields, &X, err)) != 0)
+            break;
+        if (X.ncols != m->lin.d)
+            rc = pth_fail(err, PTH_ERR_INVALID, "text model: %zu feature columns, the model has %zu", X.ncols,
+                          m->lin.d);
+        else
+            score_rows(m, &X, proba + lo * m->lin.n_out);
+    }
     pth_csr_free(&X);
-    return 0;
+    return rc;
 }
 
 void txl_save(const txl_model *m, pth_blob_writer *w)
