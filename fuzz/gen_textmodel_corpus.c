@@ -11,7 +11,13 @@
  *   gcc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc fuzz/gen_textmodel_corpus.c \
  *       build-r/libpathos.a $(pkg-config --libs libcjson libutf8proc openblas) -lm -fopenmp \
  *       -lpthread -o /tmp/gen_tm && /tmp/gen_tm SHARED fuzz/corpus/textmodel
- * Training is seeded and single-threaded, so the files are reproducible on one machine. */
+ * Training is seeded and single-threaded, so the files are reproducible on one machine.
+ * The crash_*.ptxc seeds are not written here: they are inputs that broke the readers before
+ * their fixes (tests/test_textclf_file.c checks the same defects directly):
+ *   crash_ft_nan.ptxc     fastText weight NaN/inf (minimised libFuzzer find): NaN scores
+ *   crash_lin_nan.ptxc    meld_transfer.ptxc with the transfer's linear weights set to NaN
+ *                         (hand-made stand-in for a 175 KB find on meld_ctx.ptxc)
+ *   crash_ft_2fields.ptxc goemo.ptxc claiming two fastText fields: read past the texts */
 #include <stdio.h>
 #include <string.h>
 
