@@ -293,6 +293,8 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
         sd = pth_blob_read_f64s(&r, ND);
     }
     f->ndense = ND;
+    if (mean && sd && pth_blob_reader_ok(&r) && !(finite_all(mean, ND) && finite_all(sd, ND)))
+        pth_blob_reader_fail(&r, "non-finite dense-feature statistics");
     if (mean && sd) {
         memcpy(f->mean, mean, ND * sizeof *mean);
         memcpy(f->sd, sd, ND * sizeof *sd);
