@@ -17,7 +17,9 @@
  *   crash_ft_nan.ptxc     fastText weight NaN/inf (minimised libFuzzer find): NaN scores
  *   crash_lin_nan.ptxc    meld_transfer.ptxc with the transfer's linear weights set to NaN
  *                         (hand-made stand-in for a 175 KB find on meld_ctx.ptxc)
- *   crash_ft_2fields.ptxc goemo.ptxc claiming two fastText fields: read past the texts */
+ *   crash_ft_2fields.ptxc goemo.ptxc claiming two fastText fields: read past the texts
+ *   crash_lin_bigshape.ptxc meld_transfer.ptxc whose transfer linear header claims 7e7
+ *                         features: a 15.7 GB allocation before the TF-IDF shape was checked */
 #include <stdio.h>
 #include <string.h>
 
