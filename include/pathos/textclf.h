@@ -3,7 +3,7 @@
  * per-label decision thresholds (multi-label tasks) and, for conversation tasks, the
  * stacked dialogue-context level (see pathos/textemo.h).
  *
- * File format: little-endian, magic "PTXC", version 1; see textclf.c for the layout. */
+ * File format: little-endian, magic "PTXC", versions 1..4; see textclf.c for the layout. */
 #ifndef PATHOS_TEXTCLF_H
 #define PATHOS_TEXTCLF_H
 
@@ -24,6 +24,9 @@ pth_textclf *pth_meld_train(const pth_meld_config *c, pth_error *err);
 
 int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err); /* atomic */
 pth_textclf *pth_textclf_load(const char *path, pth_error *err);
+/* Same from a file's bytes in memory (not kept after the call); name labels error messages
+ * (NULL: "<buffer>").  Safe on untrusted input: a corrupt buffer fails with an error. */
+pth_textclf *pth_textclf_load_buffer(const void *buf, size_t len, const char *name, pth_error *err);
 void pth_textclf_free(pth_textclf *m);
 
 const char *pth_textclf_task(const pth_textclf *m);   /* "goemotions", "meld" */

@@ -41,6 +41,10 @@ pth_textreg *pth_textreg_train(const pth_newsemp *d, const pth_newsemp_options *
 
 int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err); /* atomic */
 pth_textreg *pth_textreg_load(const char *path, pth_error *err);
+/* Same from a file's bytes in memory (not kept after the call); name labels error messages
+ * (NULL: "<buffer>").  Safe on untrusted input, but note that the lexicon paths stored in the
+ * model are opened. */
+pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *name, pth_error *err);
 void pth_textreg_free(pth_textreg *m);
 /* 1 when the file starts with the textreg magic (cheap check for CLIs). */
 int pth_textreg_is_file(const char *path);

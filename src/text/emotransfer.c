@@ -245,9 +245,10 @@ pth_emotransfer *pth_emotransfer_read(pth_blob_reader *r, pth_error *err)
     int rc = pth_blob_reader_ok(r) ? 0 : -1;
     if (!rc && t->model != PTH_TEXTEMO_LINEAR) {
         t->ft = pth_ft_read(r);
-        if (t->ft && pth_ft_nlabels(t->ft) != NL)
-            pth_blob_reader_fail(r, "emotion transfer: fastText part has %zu labels, expected %d",
-                                 pth_ft_nlabels(t->ft), NL);
+        /* Texts are scored one field each: more fields would read past them. */
+        if (t->ft && (pth_ft_nlabels(t->ft) != NL || pth_ft_nfields(t->ft) != 1))
+            pth_blob_reader_fail(r, "emotion transfer: fastText part has %zu labels and %zu fields, expected %d and 1",
+                                 pth_ft_nlabels(t->ft), pth_ft_nfields(t->ft), NL);
         rc = t->ft && pth_blob_reader_ok(r) ? 0 : -1;
     }
     if (!rc && t->model != PTH_TEXTEMO_FASTTEXT) {
@@ -255,13 +256,13 @@ pth_emotransfer *pth_emotransfer_read(pth_blob_reader *r, pth_error *err)
         if (!t->lin) {
             pth_blob_reader_fail(r, "out of memory");
             rc = -1;
-        } else if (txl_load(t->lin, r, err) != 0) {
+        } else if (txl_load(t->lin, r, NL, err) != 0) {
             free(t->lin);
             t->lin = NULL;
             rc = -1;
-        } else if (t->lin->lin.n_out != NL) {
-            pth_blob_reader_fail(r, "emotion transfer: linear part has %zu outputs, expected %d", t->lin->lin.n_out,
-                                 NL);
+        } else if (t->lin->lin.n_out != NL || t->lin->nfields != 1) {
+            pth_blob_reader_fail(r, "emotion transfer: linear part has %zu outputs and %zu fields, expected %d and 1",
+                                 t->lin->lin.n_out, t->lin->nfields, NL);
             rc = -1;
         }
     }

@@ -631,6 +631,11 @@ void pth_linear_save(const pth_linear *m, pth_blob_writer *w)
 
 int pth_linear_load(pth_linear *m, pth_blob_reader *r, pth_error *err)
 {
+    return pth_linear_load_shape(m, r, 0, 0, err);
+}
+
+int pth_linear_load_shape(pth_linear *m, pth_blob_reader *r, size_t want_d, size_t want_out, pth_error *err)
+{
     memset(m, 0, sizeof *m);
     char *magic = pth_blob_read_str(r, 16);
     if (pth_blob_reader_ok(r) && (!magic || strcmp(magic, "PTHLIN") != 0))
@@ -647,6 +652,11 @@ int pth_linear_load(pth_linear *m, pth_blob_reader *r, pth_error *err)
                                   d * nout > ((uint64_t)1 << 31)))
         pth_blob_reader_fail(r, "implausible linear model shape (%llu features, %llu outputs, %llu active)",
                              (unsigned long long)d, (unsigned long long)nout, (unsigned long long)nact);
+    /* The dense coefficients are allocated from the header alone: check the shape the caller
+     * knows before trusting it with gigabytes. */
+    if (pth_blob_reader_ok(r) && ((want_d && d != want_d) || (want_out && nout != want_out)))
+        pth_blob_reader_fail(r, "linear model of %llu features x %llu outputs, expected %zu x %zu",
+                             (unsigned long long)d, (unsigned long long)nout, want_d, want_out);
     size_t clen = 0;
     const unsigned char *cols = NULL;
     if (pth_blob_reader_ok(r)) {

@@ -1,4 +1,4 @@
-/* Pieces shared by the sparse linear solvers (linear.c, logreg_newton.c). */
+/* Pieces shared by the sparse linear solvers (linear.c, logreg_newton.c) and their readers. */
 #ifndef PATHOS_TEXT_LINEAR_INTERNAL_H
 #define PATHOS_TEXT_LINEAR_INTERNAL_H
 
@@ -19,5 +19,9 @@ static inline double lr_log1pexp_neg(double m)
  * labels only.  Returns -1 when out of memory. */
 int lr_newton_fit(const pth_csr *X, const unsigned char *Y, size_t L, const size_t *lab, size_t na,
                   const pth_logreg_options *o, int threads, double *W, double *B);
+
+/* pth_linear_load for a model whose shape the caller knows (d features, n_out outputs; 0 =
+ * any): a different shape fails before the coefficients are allocated. */
+int pth_linear_load_shape(pth_linear *m, pth_blob_reader *r, size_t d, size_t n_out, pth_error *err);
 
 #endif

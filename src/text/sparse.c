@@ -754,6 +754,11 @@ int pth_tfidf_load(pth_tfidf *m, pth_blob_reader *r, pth_error *err)
     m->ncols = (size_t)ncols;
     if (pth_blob_reader_ok(r))
         m->idf = pth_blob_read_f64s(r, m->ncols);
+    /* Real idf values are 1 + log(n / df), a few dozen at most; the bound keeps tf-idf
+     * values and their norms finite for any text, so a corrupt file cannot yield NaN. */
+    for (size_t j = 0; m->idf && pth_blob_reader_ok(r) && j < m->ncols; j++)
+        if (!(fabs(m->idf[j]) <= 1e6))
+            pth_blob_reader_fail(r, "TF-IDF weight %g of column %zu is not finite or implausible", m->idf[j], j);
     uint64_t nb = pth_blob_read_u64(r);
     if (pth_blob_reader_ok(r) && (nb == 0 || nb > 64))
         pth_blob_reader_fail(r, "TF-IDF with %llu blocks", (unsigned long long)nb);

@@ -39,16 +39,24 @@ static void l2_standardise(const txe_l2 *m, const double *f, double *z)
 
 static void softmax_row(const double *W, const double *z, size_t d, size_t K, double *p)
 {
-    double mx = -1e300, s = 0;
+    double mx = -HUGE_VAL, s = 0;
     for (size_t k = 0; k < K; k++) {
         double v = 0;
         for (size_t j = 0; j < d; j++)
             v += W[k * d + j] * z[j];
-        p[k] = v;
-        mx = v > mx ? v : mx;
+        p[k] = isnan(v) ? -HUGE_VAL : v;
+        mx = p[k] > mx ? p[k] : mx;
     }
-    for (size_t k = 0; k < K; k++)
-        s += (p[k] = exp(p[k] - mx));
+    /* Finite weights can still overflow on an extreme input (a standardised feature far out
+     * in the tail): an infinite logit takes all the mass (shared among ties), and a row
+     * without any usable logit gets the uniform distribution rather than NaN. */
+    if (isinf(mx)) {
+        for (size_t k = 0; k < K; k++)
+            s += (p[k] = mx > 0 ? (double)(p[k] == mx) : 1.0);
+    } else {
+        for (size_t k = 0; k < K; k++)
+            s += (p[k] = exp(p[k] - mx));
+    }
     for (size_t k = 0; k < K; k++)
         p[k] /= s;
 }
@@ -426,6 +434,14 @@ int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
     return pth_blob_write_file(&w, path, "the model", err);
 }
 
+static int all_finite(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
 static int read_l2(pth_blob_reader *r, pth_textclf *m)
 {
     uint64_t nf = pth_blob_read_u64(r), K = pth_blob_read_u64(r);
@@ -448,8 +464,10 @@ static int read_l2(pth_blob_reader *r, pth_textclf *m)
     m->l2->sd = pth_blob_read_f64s(r, m->l2->nf);
     m->l2->W = pth_blob_read_f64s(r, m->l2->K * (m->l2->nf + 1));
     for (size_t j = 0; pth_blob_reader_ok(r) && j < m->l2->nf; j++)
-        if (!(m->l2->sd[j] > 0))
-            pth_blob_reader_fail(r, "context level: non-positive scale");
+        if (!(m->l2->sd[j] > 0 && m->l2->sd[j] < HUGE_VAL))
+            pth_blob_reader_fail(r, "context level: non-positive or infinite scale");
+    if (pth_blob_reader_ok(r) && !(all_finite(m->l2->mu, m->l2->nf) && all_finite(m->l2->W, m->l2->K * (nf + 1))))
+        pth_blob_reader_fail(r, "context level: non-finite weights");
     return pth_blob_reader_ok(r) ? 0 : -1;
 }
 
@@ -484,66 +502,93 @@ static pth_textclf *read_header(pth_blob_reader *r, uint32_t *version)
     return m;
 }
 
+/* The linear first-level model; txl_load reports through err, the rest through r. */
+static int read_linear(pth_blob_reader *r, pth_textclf *m, pth_error *err)
+{
+    m->lin = calloc(1, sizeof *m->lin);
+    if (!m->lin)
+        return pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", r->what);
+    int rc = txl_load(m->lin, r, m->nlabels, err);
+    if (rc) {
+        free(m->lin);
+        m->lin = NULL;
+        return rc;
+    }
+    /* Texts are scored one field each: a model over more fields would read past them. */
+    if (m->lin->lin.n_out != m->nlabels || m->lin->nfields != 1)
+        return pth_fail(err, PTH_ERR_FORMAT, "%s: linear part has %zu outputs and %zu fields, expected %zu and 1",
+                        r->what, m->lin->lin.n_out, m->lin->nfields, m->nlabels);
+    return 0;
+}
+
+/* Everything after the header; returns a nonzero code only for errors reported through err
+ * (errors latched in r are collected by the caller). */
+static int read_body(pth_blob_reader *r, pth_textclf *m, uint32_t version, pth_error *err)
+{
+    int rc = 0;
+    free(m->thr);
+    m->thr = pth_blob_read_f64s(r, m->nlabels);
+    m->w_ft = pth_blob_read_f64(r);
+    if (pth_blob_reader_ok(r) && !(all_finite(m->thr, m->nlabels) && m->w_ft >= 0 && m->w_ft <= 1))
+        pth_blob_reader_fail(r, "non-finite thresholds or ensemble weight %g outside [0, 1]", m->w_ft);
+    if (pth_blob_read_u32(r) && pth_blob_reader_ok(r))
+        m->cal = pth_blob_read_f64s(r, 4 * m->nlabels);
+    if (m->cal && pth_blob_reader_ok(r) && !all_finite(m->cal, 4 * m->nlabels))
+        pth_blob_reader_fail(r, "non-finite calibration");
+    if (pth_blob_read_u32(r) && pth_blob_reader_ok(r))
+        m->ft = pth_ft_read(r);
+    if (m->ft && (pth_ft_nlabels(m->ft) != m->nlabels || pth_ft_nfields(m->ft) != 1))
+        pth_blob_reader_fail(r, "fastText part has %zu labels and %zu fields, expected %zu and 1",
+                             pth_ft_nlabels(m->ft), pth_ft_nfields(m->ft), m->nlabels);
+    if (pth_blob_read_u32(r) && pth_blob_reader_ok(r))
+        rc = read_linear(r, m, err);
+    m->context = pth_blob_read_i32(r);
+    m->causal = pth_blob_read_i32(r);
+    if (!rc && pth_blob_reader_ok(r) && (m->context < 0 || m->context > 5))
+        pth_blob_reader_fail(r, "context window %d out of range", m->context);
+    if (!rc && version >= 2 && pth_blob_read_u32(r) && pth_blob_reader_ok(r))
+        if (!(m->transfer = pth_emotransfer_read(r, err)) && pth_blob_reader_ok(r))
+            rc = err && err->code ? err->code : PTH_ERR_FORMAT;
+    if (!rc && version == 2 && m->transfer && m->context > 0 && pth_blob_reader_ok(r))
+        pth_blob_reader_fail(r, "version-2 MELD model with transfer and context: its stacked level used an "
+                                "older input layout; retrain it with this build");
+    if (!rc && version >= 4 && pth_blob_reader_ok(r)) {
+        uint32_t ds = pth_blob_read_u32(r);
+        if (ds > 1 && pth_blob_reader_ok(r))
+            pth_blob_reader_fail(r, "document-statistics flag %u is not 0 or 1", ds);
+        m->doc_stats = ds == 1;
+    }
+    if (!rc && pth_blob_read_u32(r) && pth_blob_reader_ok(r))
+        read_l2(r, m);
+    if (!rc && pth_blob_reader_ok(r) && !m->ft && !m->lin)
+        pth_blob_reader_fail(r, "text classifier without a model");
+    return rc;
+}
+
+pth_textclf *pth_textclf_load_buffer(const void *buf, size_t len, const char *name, pth_error *err)
+{
+    pth_blob_reader r;
+    pth_blob_reader_init(&r, buf, len, name);
+    uint32_t version = 0;
+    pth_textclf *m = read_header(&r, &version);
+    int rc = m ? read_body(&r, m, version, err) : 0;
+    if (!rc && (!m || !pth_blob_reader_ok(&r)))
+        rc = pth_blob_reader_ok(&r) ? pth_fail(err, PTH_ERR_FORMAT, "%s: cannot read text classifier", r.what)
+                                    : pth_blob_reader_status(&r, err);
+    if (rc) {
+        pth_textclf_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 pth_textclf *pth_textclf_load(const char *path, pth_error *err)
 {
     char *buf = NULL;
     size_t len = 0;
     if (pth_read_file(path, (size_t)1 << 34, &buf, &len, err))
         return NULL;
-    pth_blob_reader r;
-    pth_blob_reader_init(&r, buf, len, path);
-    uint32_t version = 0;
-    pth_textclf *m = read_header(&r, &version);
-    int rc = 0;
-    if (m) {
-        free(m->thr);
-        m->thr = pth_blob_read_f64s(&r, m->nlabels);
-        m->w_ft = pth_blob_read_f64(&r);
-        if (pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
-            m->cal = pth_blob_read_f64s(&r, 4 * m->nlabels);
-        if (pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
-            m->ft = pth_ft_read(&r);
-        if (m->ft && pth_ft_nlabels(m->ft) != m->nlabels)
-            pth_blob_reader_fail(&r, "fastText part has %zu labels, expected %zu", pth_ft_nlabels(m->ft), m->nlabels);
-        if (pth_blob_read_u32(&r) && pth_blob_reader_ok(&r)) {
-            m->lin = calloc(1, sizeof *m->lin);
-            if (!m->lin)
-                rc = pth_fail(err, PTH_ERR_NOMEM, "%s: out of memory", path);
-            else if ((rc = txl_load(m->lin, &r, err)) != 0) {
-                free(m->lin);
-                m->lin = NULL;
-            } else if (m->lin->lin.n_out != m->nlabels)
-                rc = pth_fail(err, PTH_ERR_FORMAT, "%s: linear part has %zu outputs, expected %zu", path,
-                              m->lin->lin.n_out, m->nlabels);
-        }
-        m->context = pth_blob_read_i32(&r);
-        m->causal = pth_blob_read_i32(&r);
-        if (!rc && pth_blob_reader_ok(&r) && (m->context < 0 || m->context > 5))
-            pth_blob_reader_fail(&r, "context window %d out of range", m->context);
-        if (!rc && version >= 2 && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
-            if (!(m->transfer = pth_emotransfer_read(&r, err)) && pth_blob_reader_ok(&r))
-                rc = err && err->code ? err->code : PTH_ERR_FORMAT;
-        if (!rc && version == 2 && m->transfer && m->context > 0 && pth_blob_reader_ok(&r))
-            pth_blob_reader_fail(&r, "version-2 MELD model with transfer and context: its stacked level used an "
-                                     "older input layout; retrain it with this build");
-        if (!rc && version >= 4 && pth_blob_reader_ok(&r)) {
-            uint32_t ds = pth_blob_read_u32(&r);
-            if (ds > 1 && pth_blob_reader_ok(&r))
-                pth_blob_reader_fail(&r, "document-statistics flag %u is not 0 or 1", ds);
-            m->doc_stats = ds == 1;
-        }
-        if (!rc && pth_blob_read_u32(&r) && pth_blob_reader_ok(&r))
-            read_l2(&r, m);
-        if (!rc && pth_blob_reader_ok(&r) && !m->ft && !m->lin)
-            pth_blob_reader_fail(&r, "text classifier without a model");
-    }
-    if (!rc && (!m || !pth_blob_reader_ok(&r)))
-        rc = pth_blob_reader_ok(&r) ? pth_fail(err, PTH_ERR_FORMAT, "%s: cannot read text classifier", path)
-                                    : pth_blob_reader_status(&r, err);
+    pth_textclf *m = pth_textclf_load_buffer(buf, len, path, err);
     free(buf);
-    if (rc) {
-        pth_textclf_free(m);
-        return NULL;
-    }
     return m;
 }

@@ -37,7 +37,8 @@ int txl_fit(txl_model *m, size_t n, const char *const *fields, const unsigned ch
 int txl_predict(const txl_model *m, size_t n, const char *const *fields, double *proba, pth_error *err);
 void txl_free(txl_model *m);
 void txl_save(const txl_model *m, pth_blob_writer *w);
-int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err);
+/* n_out: the outputs the caller expects (0 = any); checked before anything is allocated. */
+int txl_load(txl_model *m, pth_blob_reader *r, size_t n_out, pth_error *err);
 
 double txe_now(void); /* seconds, monotonic */
 

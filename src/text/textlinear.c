@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "text/linear_internal.h"
 #include "text/textemo_internal.h"
 
 #define TXL_MAGIC 0x314C5854u /* "TXL1" */
@@ -224,7 +225,19 @@ void txl_save(const txl_model *m, pth_blob_writer *w)
     pth_linear_save(&m->lin, w);
 }
 
-int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err)
+/* Trained logistic weights stay far below this; the bound keeps the float copy (coefT) and
+ * every score finite, so a corrupt model cannot produce NaN probabilities. */
+#define TXL_MAXWEIGHT 1e6
+
+static int weights_bounded(const double *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(w[i]) <= TXL_MAXWEIGHT))
+            return 0;
+    return 1;
+}
+
+int txl_load(txl_model *m, pth_blob_reader *r, size_t n_out, pth_error *err)
 {
     memset(m, 0, sizeof *m);
     if (pth_blob_read_u32(r) != TXL_MAGIC)
@@ -260,10 +273,19 @@ int txl_load(txl_model *m, pth_blob_reader *r, pth_error *err)
             rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model: field %zu has %zu tf-idf columns, expected %zu", f,
                           m->tf[f].ncols, pth_hash_ncols(o));
     }
+    size_t d = 0;
+    for (size_t f = 0; f < m->nfields; f++)
+        d += m->tf[f].ncols;
+    if (!rc && d == 0) /* 0 would mean "any shape" below */
+        rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model without feature columns");
     if (!rc)
-        rc = pth_linear_load(&m->lin, r, err);
+        rc = pth_linear_load_shape(&m->lin, r, d, n_out, err);
     if (!rc && m->lin.kind != PTH_LINEAR_LOGREG)
         rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model: not a logistic model");
+    if (!rc && !(weights_bounded(m->lin.coef, m->lin.d * m->lin.n_out) &&
+                 weights_bounded(m->lin.intercept, m->lin.n_out)))
+        rc = pth_fail(err, PTH_ERR_FORMAT, "%s: linear text model: weights not finite or larger than %g", r->what,
+                      TXL_MAXWEIGHT);
     if (!rc && build_coefT(m, 1))
         rc = pth_fail(err, PTH_ERR_NOMEM, "linear text model: out of memory");
     if (rc)

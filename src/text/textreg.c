@@ -253,21 +253,16 @@ static int finite_all(const double *v, size_t n)
     return 1;
 }
 
-pth_textreg *pth_textreg_load(const char *path, pth_error *err)
+pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *name, pth_error *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    if (pth_read_file(path, (size_t)1 << 33, &buf, &len, err))
-        return NULL;
     pth_textreg *m = calloc(1, sizeof *m);
     if (!m) {
-        free(buf);
         pth_fail(err, PTH_ERR_NOMEM, "out of memory");
         return NULL;
     }
     pth_newsemp_fit *f = &m->f;
     pth_blob_reader r;
-    pth_blob_reader_init(&r, buf, len, path);
+    pth_blob_reader_init(&r, buf, len, name);
     int rc = PTH_OK, have_tfidf = 0;
     if (pth_blob_read_u32(&r) != TXR_MAGIC)
         pth_blob_reader_fail(&r, "not a pathos NewsEmp regressor (bad magic)");
@@ -298,6 +293,8 @@ pth_textreg *pth_textreg_load(const char *path, pth_error *err)
         sd = pth_blob_read_f64s(&r, ND);
     }
     f->ndense = ND;
+    if (mean && sd && pth_blob_reader_ok(&r) && !(finite_all(mean, ND) && finite_all(sd, ND)))
+        pth_blob_reader_fail(&r, "non-finite dense-feature statistics");
     if (mean && sd) {
         memcpy(f->mean, mean, ND * sizeof *mean);
         memcpy(f->sd, sd, ND * sizeof *sd);
@@ -352,7 +349,6 @@ pth_textreg *pth_textreg_load(const char *path, pth_error *err)
         pth_blob_reader_fail(&r, "%zu trailing bytes", r.len - r.pos);
     if (!rc && !pth_blob_reader_ok(&r))
         rc = pth_blob_reader_status(&r, err);
-    free(buf);
     if (!rc)
         rc = finish(m, err);
     if (rc) {
@@ -361,5 +357,16 @@ pth_textreg *pth_textreg_load(const char *path, pth_error *err)
         pth_textreg_free(m);
         return NULL;
     }
+    return m;
+}
+
+pth_textreg *pth_textreg_load(const char *path, pth_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (pth_read_file(path, (size_t)1 << 33, &buf, &len, err))
+        return NULL;
+    pth_textreg *m = pth_textreg_load_buffer(buf, len, path, err);
+    free(buf);
     return m;
 }
