@@ -49,6 +49,10 @@ double pth_blob_read_f64(pth_blob_reader *r);
  * error); the returned array is malloc'd (NULL on error). */
 double *pth_blob_read_f64s(pth_blob_reader *r, size_t expected);
 float *pth_blob_read_f32s(pth_blob_reader *r, size_t expected);
+/* 1 when all n values are finite and at most bound in magnitude (HUGE_VAL: finite only):
+ * the check a reader makes on weights it loaded before they can reach a score. */
+int pth_blob_f64s_within(const double *v, size_t n, double bound);
+int pth_blob_f32s_within(const float *v, size_t n, float bound);
 char *pth_blob_read_str(pth_blob_reader *r, size_t max_len); /* malloc'd, NUL-terminated */
 /* Returns a pointer into the reader's buffer (not a copy) and its length. */
 const void *pth_blob_read_bytes(pth_blob_reader *r, size_t max_len, size_t *len);

@@ -2,6 +2,7 @@
 
 #include "pathos/io.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,22 @@ float *pth_blob_read_f32s(pth_blob_reader *r, size_t expected)
     }
     read_le_block(r, expected, sizeof *v, v);
     return v;
+}
+
+int pth_blob_f64s_within(const double *v, size_t n, double bound)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || !(fabs(v[i]) <= bound))
+            return 0;
+    return 1;
+}
+
+int pth_blob_f32s_within(const float *v, size_t n, float bound)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || !(fabsf(v[i]) <= bound))
+            return 0;
+    return 1;
 }
 
 char *pth_blob_read_str(pth_blob_reader *r, size_t max_len)

@@ -880,14 +880,6 @@ static void read_params(pth_blob_reader *r, pth_ft_params *p)
  * FT_MAXWEIGHT (~7e16), so a corrupt model cannot turn probabilities into NaN. */
 #define FT_MAXWEIGHT 1e6
 
-static int weights_bounded(const float *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!(fabsf(w[i]) <= (float)FT_MAXWEIGHT))
-            return 0;
-    return 1;
-}
-
 pth_fasttext *pth_ft_read(pth_blob_reader *r)
 {
     if (pth_blob_read_u32(r) != FT_MAGIC) {
@@ -941,7 +933,8 @@ pth_fasttext *pth_ft_read(pth_blob_reader *r)
             pth_blob_reader_fail(r, "fastText feature keys are not strictly increasing");
             goto fail;
         }
-    if (!weights_bounded(m->A, m->nfeat * (size_t)m->p.dim) || !weights_bounded(m->B, m->nlabels * (size_t)m->p.dim)) {
+    if (!pth_blob_f32s_within(m->A, m->nfeat * (size_t)m->p.dim, (float)FT_MAXWEIGHT) ||
+        !pth_blob_f32s_within(m->B, m->nlabels * (size_t)m->p.dim, (float)FT_MAXWEIGHT)) {
         pth_blob_reader_fail(r, "fastText weights are not finite or larger than %g", FT_MAXWEIGHT);
         goto fail;
     }

@@ -434,14 +434,6 @@ int pth_textclf_save(const pth_textclf *m, const char *path, pth_error *err)
     return pth_blob_write_file(&w, path, "the model", err);
 }
 
-static int all_finite(const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(v[i]))
-            return 0;
-    return 1;
-}
-
 static int read_l2(pth_blob_reader *r, pth_textclf *m)
 {
     uint64_t nf = pth_blob_read_u64(r), K = pth_blob_read_u64(r);
@@ -466,7 +458,8 @@ static int read_l2(pth_blob_reader *r, pth_textclf *m)
     for (size_t j = 0; pth_blob_reader_ok(r) && j < m->l2->nf; j++)
         if (!(m->l2->sd[j] > 0 && m->l2->sd[j] < HUGE_VAL))
             pth_blob_reader_fail(r, "context level: non-positive or infinite scale");
-    if (pth_blob_reader_ok(r) && !(all_finite(m->l2->mu, m->l2->nf) && all_finite(m->l2->W, m->l2->K * (nf + 1))))
+    if (pth_blob_reader_ok(r) && !(pth_blob_f64s_within(m->l2->mu, m->l2->nf, HUGE_VAL) &&
+                                   pth_blob_f64s_within(m->l2->W, m->l2->K * (nf + 1), HUGE_VAL)))
         pth_blob_reader_fail(r, "context level: non-finite weights");
     return pth_blob_reader_ok(r) ? 0 : -1;
 }
@@ -529,11 +522,11 @@ static int read_body(pth_blob_reader *r, pth_textclf *m, uint32_t version, pth_e
     free(m->thr);
     m->thr = pth_blob_read_f64s(r, m->nlabels);
     m->w_ft = pth_blob_read_f64(r);
-    if (pth_blob_reader_ok(r) && !(all_finite(m->thr, m->nlabels) && m->w_ft >= 0 && m->w_ft <= 1))
+    if (pth_blob_reader_ok(r) && !(pth_blob_f64s_within(m->thr, m->nlabels, HUGE_VAL) && m->w_ft >= 0 && m->w_ft <= 1))
         pth_blob_reader_fail(r, "non-finite thresholds or ensemble weight %g outside [0, 1]", m->w_ft);
     if (pth_blob_read_u32(r) && pth_blob_reader_ok(r))
         m->cal = pth_blob_read_f64s(r, 4 * m->nlabels);
-    if (m->cal && pth_blob_reader_ok(r) && !all_finite(m->cal, 4 * m->nlabels))
+    if (m->cal && pth_blob_reader_ok(r) && !pth_blob_f64s_within(m->cal, 4 * m->nlabels, HUGE_VAL))
         pth_blob_reader_fail(r, "non-finite calibration");
     if (pth_blob_read_u32(r) && pth_blob_reader_ok(r))
         m->ft = pth_ft_read(r);

@@ -229,14 +229,6 @@ void txl_save(const txl_model *m, pth_blob_writer *w)
  * every score finite, so a corrupt model cannot produce NaN probabilities. */
 #define TXL_MAXWEIGHT 1e6
 
-static int weights_bounded(const double *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!(fabs(w[i]) <= TXL_MAXWEIGHT))
-            return 0;
-    return 1;
-}
-
 int txl_load(txl_model *m, pth_blob_reader *r, size_t n_out, pth_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -282,8 +274,8 @@ int txl_load(txl_model *m, pth_blob_reader *r, size_t n_out, pth_error *err)
         rc = pth_linear_load_shape(&m->lin, r, d, n_out, err);
     if (!rc && m->lin.kind != PTH_LINEAR_LOGREG)
         rc = pth_fail(err, PTH_ERR_FORMAT, "linear text model: not a logistic model");
-    if (!rc && !(weights_bounded(m->lin.coef, m->lin.d * m->lin.n_out) &&
-                 weights_bounded(m->lin.intercept, m->lin.n_out)))
+    if (!rc && !(pth_blob_f64s_within(m->lin.coef, m->lin.d * m->lin.n_out, TXL_MAXWEIGHT) &&
+                 pth_blob_f64s_within(m->lin.intercept, m->lin.n_out, TXL_MAXWEIGHT)))
         rc = pth_fail(err, PTH_ERR_FORMAT, "%s: linear text model: weights not finite or larger than %g", r->what,
                       TXL_MAXWEIGHT);
     if (!rc && build_coefT(m, 1))

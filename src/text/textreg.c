@@ -245,14 +245,6 @@ static void load_hash(pth_blob_reader *r, pth_hash_options *h)
         pth_blob_reader_fail(r, "invalid hashing options in the model");
 }
 
-static int finite_all(const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(v[i]))
-            return 0;
-    return 1;
-}
-
 pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *name, pth_error *err)
 {
     pth_textreg *m = calloc(1, sizeof *m);
@@ -293,7 +285,8 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
         sd = pth_blob_read_f64s(&r, ND);
     }
     f->ndense = ND;
-    if (mean && sd && pth_blob_reader_ok(&r) && !(finite_all(mean, ND) && finite_all(sd, ND)))
+    if (mean && sd && pth_blob_reader_ok(&r) &&
+        !(pth_blob_f64s_within(mean, ND, HUGE_VAL) && pth_blob_f64s_within(sd, ND, HUGE_VAL)))
         pth_blob_reader_fail(&r, "non-finite dense-feature statistics");
     if (mean && sd) {
         memcpy(f->mean, mean, ND * sizeof *mean);
@@ -328,7 +321,8 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
             memcpy(f->dw[k], dw, ND * sizeof *dw);
         free(dw);
         f->b[k] = pth_blob_read_f64(&r);
-        if (pth_blob_reader_ok(&r) && !(finite_all(f->w[k], f->nnz) && finite_all(f->dw[k], ND) && isfinite(f->b[k])))
+        if (pth_blob_reader_ok(&r) && !(pth_blob_f64s_within(f->w[k], f->nnz, HUGE_VAL) &&
+                                        pth_blob_f64s_within(f->dw[k], ND, HUGE_VAL) && isfinite(f->b[k])))
             pth_blob_reader_fail(&r, "non-finite weights");
     }
     for (int t = 0; t < 2 && !rc; t++) {
@@ -339,7 +333,7 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
         f->alpha[t] = pth_blob_read_f64(&r);
         f->word_w[t] = pth_blob_read_f64(&r);
         f->dense_w[t] = pth_blob_read_f64(&r);
-        if (pth_blob_reader_ok(&r) && !(finite_all(f->beta[t], 3) && f->qn[t] >= 0 &&
+        if (pth_blob_reader_ok(&r) && !(pth_blob_f64s_within(f->beta[t], 3, HUGE_VAL) && f->qn[t] >= 0 &&
                                          f->floor_s[t] > 0 && isfinite(f->floor_s[t])))
             pth_blob_reader_fail(&r, "invalid stacking or interval parameters");
     }
