@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "pathos/newsemp.h"
 #include "pathos/textreg.h"
+#include "text/newsemp_internal.h"
 
 /* Rows of d with (in_train ? fold < 7 : fold >= 7) as a view (strings shared with d). */
 static void subset(const pth_newsemp *d, const int *fold, int in_train, pth_newsemp *s)
@@ -159,6 +160,88 @@ static void test_mutations(const pth_newsemp *d)
     free(b);
 }
 
+/* The saved model recomputes the fitted functions in other ways than the fit did: the linear
+ * model in the primal, the Gaussian partner from the stored training rows, both from
+ * re-featurised text.  Its predictions of the training essays must equal the fit's own,
+ * which kernel ridge computed from the N x N kernel matrices (pth_newsemp_fit.train_pred). */
+static void test_train_pred(const pth_newsemp *d, const pth_newsemp_options *o)
+{
+    pth_newsemp small = *d;
+    small.n = 300;
+    pth_error err = {0};
+    pth_newsemp_fit fit;
+    CHECK_OK(pth_newsemp_fit_all(&small, o, &fit, &err), &err);
+    pth_textreg *m = pth_textreg_train(&small, o, &err);
+    CHECK(m != NULL && fit.train_pred != NULL && fit.g.gamma == o->blend_gamma);
+    pth_textreg_pred *p = malloc(small.n * sizeof *p);
+    if (m && fit.train_pred &&
+        pth_textreg_predict(m, small.n, (const char *const *)small.essay, p, &err) == PTH_OK) {
+        double worst = 0;
+        for (size_t i = 0; i < small.n; i++)
+            for (int t = 0; t < 2; t++) {
+                double v = fit.train_pred[i * 2 + t];
+                v = v < 1 ? 1 : (v > 7 ? 7 : v);
+                worst = fmax(worst, fabs(v - p[i].value[t]));
+            }
+        fprintf(stderr, "saved model vs kernel-matrix fit on its %zu training essays: max |diff| %.3g\n", small.n,
+                worst);
+        CHECK(worst < 1e-9);
+    }
+    free(p);
+    pth_textreg_free(m);
+    pth_newsemp_fit_free(&fit);
+}
+
+/* A version-1 file (no partner section) still loads and predicts what it did. */
+static void test_version1(const pth_newsemp *d)
+{
+    pth_newsemp small = *d;
+    small.n = 80;
+    pth_newsemp_options o;
+    pth_newsemp_options_default(&o);
+    o.inner_folds = 3;
+    o.hash.word_bits = 10;
+    o.hash.char_bits = 10;
+    o.blend_gamma = 0;
+    static const double alphas[1] = {2};
+    o.alphas = alphas;
+    o.n_alphas = 1;
+    pth_error err = {0};
+    pth_textreg *m = pth_textreg_train(&small, &o, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    char path[2048], v1[2048];
+    snprintf(path, sizeof path, "%s/nopartner.bin", pth_test_tmpdir());
+    snprintf(v1, sizeof v1, "%s/v1.bin", pth_test_tmpdir());
+    CHECK_OK(pth_textreg_save(m, path, &err), &err);
+    size_t n = 0;
+    unsigned char *b = read_all(path, &n);
+    CHECK(b && n > 16 && b[4] == 2);
+    if (b && n > 16) {
+        /* Version 1 = version 2 without the u32 partner flag before the end marker. */
+        b[4] = 1;
+        memmove(b + n - 8, b + n - 4, 4);
+        write_bytes(v1, b, n - 4);
+        pth_textreg *q = pth_textreg_load(v1, &err);
+        CHECK(q != NULL);
+        const char *texts[2] = {"I am so sorry for them, this is heartbreaking.", "ok"};
+        pth_textreg_pred p1[2], p2[2];
+        if (q) {
+            CHECK_OK(pth_textreg_predict(m, 2, texts, p1, &err), &err);
+            CHECK_OK(pth_textreg_predict(q, 2, texts, p2, &err), &err);
+            CHECK(memcmp(p1, p2, sizeof p1) == 0);
+        }
+        pth_textreg_free(q);
+        /* The same bytes labelled version 2 lack the flag: a clean format error. */
+        b[4] = 2;
+        write_bytes(v1, b, n - 4);
+        CHECK(pth_textreg_load(v1, &err) == NULL && err.code == PTH_ERR_FORMAT);
+    }
+    free(b);
+    pth_textreg_free(m);
+}
+
 static void test_cli(void)
 {
     const char *bin = pth_test_bin(), *dir = pth_test_tmpdir();
@@ -285,6 +368,8 @@ int main(void)
     free_view(&tr);
     free_view(&te);
     test_mutations(&d);
+    test_train_pred(&d, &o);
+    test_version1(&d);
     pth_newsemp_free(&d);
     test_cli();
     return pth_test_finish();

@@ -12,9 +12,12 @@
  *             split is) on the training fold only, minimising MSE.
  *   stacking  (stack_targets) each target is then re-predicted as b0 + b1 yhat_emp +
  *             b2 yhat_dis, b fitted by least squares on the inner-CV out-of-fold predictions.
+ *   blend     (blend_gamma > 0, the default) a second kernel ridge with the Gaussian kernel
+ *             of the word and character blocks, tuned and stacked the same way on the same
+ *             inner folds; the prediction is the mean of the two stacked models.
  *   intervals normalised cross-conformal: the inner-CV out-of-fold residuals r_i (of the
- *             stacked predictions) give a
- *             difficulty model sigma(x) (kernel ridge on |r|, same kernel) whose out-of-fold
+ *             stacked, blended predictions) give a
+ *             difficulty model sigma(x) (kernel ridge on |r|, first model's kernel) whose out-of-fold
  *             values give scores s_i = r_i / sigma_-k(x_i); the interval for a test essay
  *             is yhat(x) +- q sigma(x), q = the ceil((m+1)(1-a))-th smallest s_i.  This is
  *             the K-fold analogue of split conformal (like CV+), so coverage is close to but
@@ -78,6 +81,16 @@ typedef struct {
                                     row in every block has K_ii = s, as in the linear case, and
                                     the alpha grid keeps its meaning).  CV only: pth_newsemp_fit_all
                                     (text train) refuses it, the saved model is linear. */
+    double blend_gamma;          /* 2 (default): the prediction is the equal-weight mean of the
+                                    model above and a Gaussian-kernel partner with this gamma
+                                    (same features, same inner folds, its own stacking); the
+                                    conformal intervals are calibrated on the blended
+                                    out-of-fold residuals.  The two kernels make different
+                                    errors, so the mean beats either (bench/RESULTS-text-newsemp.md).
+                                    0: the model above alone. */
+    double blend_word_weight;    /* v of the partner (default 3; its dense weight is 0) */
+    const double *blend_alphas;  /* the partner's ridge grid (NULL: 0.02 .. 2.56, 8 values) */
+    size_t n_blend_alphas;
     const struct pth_emotransfer *transfer; /* NULL (default): none.  Otherwise an emotion model
                                     fitted on GoEmotions train (pathos/textemo.h; it never sees
                                     NewsEmp ratings) whose PTH_EMOTRANSFER_NDOC document features
@@ -102,6 +115,7 @@ typedef struct {
     double mean_alpha;    /* mean selected alpha over folds */
     double mean_dense_weight;
     double mean_word_weight;
+    double mean_blend_alpha; /* of the Gaussian partner (0 without one) */
 } pth_newsemp_metrics;
 
 typedef struct {

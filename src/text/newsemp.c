@@ -215,6 +215,8 @@ void pth_newsemp_options_default(pth_newsemp_options *o)
     o->seed = 0;
     o->miscoverage = 0.1;
     o->stack_targets = 1;
+    o->blend_gamma = 2.0;
+    o->blend_word_weight = 3.0;
     pth_hash_options_default(&o->hash);
 }
 
@@ -522,16 +524,27 @@ void pth_newsemp_result_free(pth_newsemp_result *r)
 static const double DEFAULT_ALPHAS[] = {0.25, 0.5, 1, 2, 4, 8, 16};
 static const double DEFAULT_DENSE_W[] = {0, 0.3, 1};
 static const double DEFAULT_WORD_W[] = {1, 2, 4};
+/* The Gaussian partner's own diagonal (s against off-diagonal values near 0.2 s) already acts
+ * as a ridge, so its inner CV wants far smaller alphas than the linear kernel. */
+static const double DEFAULT_BLEND_ALPHAS[] = {0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56};
+
+/* One kernel model: its (word weight, dense weight) combinations, alpha grid and Gaussian
+ * bandwidth (0: the linear kernel). */
+typedef struct {
+    double gamma;
+    const double *alphas;
+    size_t na, nw;               /* nw: number of (word weight, dense weight) combinations */
+    double cww[256], cwd[256];   /* the combinations */
+} kspec;
 
 /* Everything one outer fold needs. */
 typedef struct {
     const pth_newsemp *d;
     const pth_newsemp_options *o;
     size_t N;
-    size_t nd;                   /* dense features per row */
-    const double *alphas;
-    size_t na, nw;               /* nw: number of (word weight, dense weight) combinations */
-    double cww[256], cwd[256];   /* the combinations */
+    size_t nd;                /* dense features per row */
+    kspec spec[2];            /* 0: the model; 1: its Gaussian blend partner */
+    size_t nspec;
     double *Kw, *Kc, *Kd, *K; /* N x N */
     double *diag;             /* N: scratch of the Gaussian kernel */
     kr_work kw;
@@ -553,16 +566,16 @@ void pth_newsemp_rbf_kernel(double *K, size_t n, double gamma, double s, double 
     }
 }
 
-/* K = ww Kw + Kc + wd Kd for combination ci (scaling all three would only rescale alpha);
- * with rbf_gamma > 0 the Gaussian kernel of the same weighted features. */
-static void combine_kernel(cv_ctx *c, size_t ci)
+/* K = ww Kw + Kc + wd Kd for combination ci of model s (scaling all three would only
+ * rescale alpha); with s->gamma > 0 the Gaussian kernel of the same weighted features. */
+static void combine_kernel(cv_ctx *c, const kspec *s, size_t ci)
 {
     size_t NN = c->N * c->N;
-    double ww = c->cww[ci], wd = c->cwd[ci];
+    double ww = s->cww[ci], wd = s->cwd[ci];
     for (size_t k = 0; k < NN; k++)
         c->K[k] = ww * c->Kw[k] + c->Kc[k] + wd * c->Kd[k];
-    if (c->o->rbf_gamma > 0 && c->diag)
-        pth_newsemp_rbf_kernel(c->K, c->N, c->o->rbf_gamma, ww + 1.0 + wd, c->diag);
+    if (s->gamma > 0 && c->diag)
+        pth_newsemp_rbf_kernel(c->K, c->N, s->gamma, ww + 1.0 + wd, c->diag);
 }
 
 static double target_value(const pth_newsemp *d, size_t t, size_t i)
@@ -637,6 +650,7 @@ typedef struct {
     double *best_oof; /* NT x m: out-of-fold predictions of the selected model */
     double *base_te;  /* NT x q: test predictions of the selected model */
     double *stk_oof, *stk_te;
+    double *first_oof, *first_te; /* the first model's stacked predictions while its partner runs */
 } fold_work;
 
 static void fold_work_free(fold_work *w)
@@ -657,6 +671,8 @@ static void fold_work_free(fold_work *w)
     free(w->base_te);
     free(w->stk_oof);
     free(w->stk_te);
+    free(w->first_oof);
+    free(w->first_te);
 }
 
 static int fold_work_alloc(fold_work *w, size_t m, size_t q, size_t ncombo)
@@ -678,26 +694,36 @@ static int fold_work_alloc(fold_work *w, size_t m, size_t q, size_t ncombo)
     w->base_te = malloc(NT * (q + 1) * sizeof *w->base_te);
     w->stk_oof = malloc(NT * m * sizeof *w->stk_oof);
     w->stk_te = malloc(NT * (q + 1) * sizeof *w->stk_te);
+    w->first_oof = malloc(NT * m * sizeof *w->first_oof);
+    w->first_te = malloc(NT * (q + 1) * sizeof *w->first_te);
     return (w->ifold && w->itr && w->iva && w->pva && w->Yi && w->pv && w->oof && w->Ytr && w->ptest && w->score &&
-            w->sig && w->res && w->best_oof && w->base_te && w->stk_oof && w->stk_te)
+            w->sig && w->res && w->best_oof && w->base_te && w->stk_oof && w->stk_te && w->first_oof && w->first_te)
                ? 0
                : -1;
 }
 
-/* What run_fold hands back when fitting a final model. */
+/* What one kernel model of run_fold hands back when fitting a final model. */
 typedef struct {
     size_t combo[NT];
-    double *a_base[NT], b_base[NT], *a_sig[NT], b_sig[NT];
-    double beta[NT][3], qn[NT], qc[NT], floor_s[NT];
+    double *a[NT], b[NT]; /* dual weights (m each) and intercepts */
+    double beta[NT][3];
+} model_capture;
+
+typedef struct {
+    model_capture model[2]; /* the model and its blend partner */
+    double *a_sig[NT], b_sig[NT];
+    double qn[NT], qc[NT], floor_s[NT];
+    double *train_pred;     /* m x NT: the final predictions of the training rows */
 } fit_capture;
 
-/* Inner CV over the (dense weight, alpha) grid; both targets share each factorisation. */
-static int inner_grid(cv_ctx *c, const size_t *tr, size_t m, fold_work *w)
+/* Inner CV of model s over its (kernel weights, alpha) grid; both targets share each
+ * factorisation. */
+static int inner_grid(cv_ctx *c, const kspec *s, const size_t *tr, size_t m, fold_work *w)
 {
     const pth_newsemp *d = c->d;
-    size_t na = c->na, K = c->o->inner_folds;
-    for (size_t wi = 0; wi < c->nw; wi++) {
-        combine_kernel(c, wi);
+    size_t na = s->na, K = c->o->inner_folds;
+    for (size_t wi = 0; wi < s->nw; wi++) {
+        combine_kernel(c, s, wi);
         for (int k = 0; k < (int)K; k++) {
             size_t ni, nv;
             inner_split(w->ifold, m, k, tr, w->itr, &ni, w->iva, &nv, w->pva);
@@ -707,7 +733,7 @@ static int inner_grid(cv_ctx *c, const size_t *tr, size_t m, fold_work *w)
                 for (size_t a = 0; a < ni; a++)
                     w->Yi[t * ni + a] = target_value(d, t, w->itr[a]);
             for (size_t ai = 0; ai < na; ai++) {
-                if (kr_fit_predict(c->K, c->N, w->itr, ni, w->iva, nv, w->Yi, NT, c->alphas[ai], w->pv, &c->kw) != 0)
+                if (kr_fit_predict(c->K, c->N, w->itr, ni, w->iva, nv, w->Yi, NT, s->alphas[ai], w->pv, &c->kw) != 0)
                     return -1;
                 for (size_t t = 0; t < NT; t++)
                     for (size_t v = 0; v < nv; v++)
@@ -718,15 +744,15 @@ static int inner_grid(cv_ctx *c, const size_t *tr, size_t m, fold_work *w)
     return 0;
 }
 
-/* The (w, alpha) with the least inner-CV squared error for target t. */
-static void select_combo(const cv_ctx *c, const size_t *tr, size_t m, const fold_work *w, size_t t, size_t *bw,
-                         size_t *ba)
+/* The (weights, alpha) of model s with the least inner-CV squared error for target t. */
+static void select_combo(const cv_ctx *c, const kspec *s, const size_t *tr, size_t m, const fold_work *w, size_t t,
+                         size_t *bw, size_t *ba)
 {
     double best = INFINITY;
     *bw = *ba = 0;
-    for (size_t wi = 0; wi < c->nw; wi++)
-        for (size_t ai = 0; ai < c->na; ai++) {
-            const double *p = w->oof + ((wi * c->na + ai) * NT + t) * m;
+    for (size_t wi = 0; wi < s->nw; wi++)
+        for (size_t ai = 0; ai < s->na; ai++) {
+            const double *p = w->oof + ((wi * s->na + ai) * NT + t) * m;
             double mse = 0;
             for (size_t a = 0; a < m; a++) {
                 double e = target_value(c->d, t, tr[a]) - p[a];
@@ -740,7 +766,8 @@ static void select_combo(const cv_ctx *c, const size_t *tr, size_t m, const fold
         }
 }
 
-/* Normalised and constant-width cross-conformal intervals for target t around stk_te. */
+/* Normalised and constant-width cross-conformal intervals for target t around stk_te; the
+ * kernel in c->K is the one the difficulty model uses. */
 static int intervals(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, fold_work *w, size_t t,
                      double alpha, double *lo, double *hi, double *lo_c, double *hi_c, fit_capture *cap)
 {
@@ -793,59 +820,95 @@ static int intervals(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, si
     return 0;
 }
 
-/* One outer fold: tune, fit, stack the two targets, predict, build intervals.  Writes
- * pred/lo/hi/lo_c/hi_c for the test rows in te order. */
-static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, int outer, double *pred,
-                    double *lo, double *hi, double *lo_c, double *hi_c, double *chosen, fit_capture *cap)
+/* Model s on one outer fold: tune by inner CV, fit both targets with the chosen kernel and
+ * alpha, stack.  Leaves the stacked out-of-fold and test predictions in w->stk_oof / stk_te
+ * and the choices in bw / ba. */
+static int fit_model(cv_ctx *c, const kspec *s, const size_t *tr, size_t m, const size_t *te, size_t q,
+                     fold_work *w, size_t bw[NT], size_t ba[NT], model_capture *cap)
 {
     const pth_newsemp *d = c->d;
-    const pth_newsemp_options *o = c->o;
-    fold_work w;
-    int rc = fold_work_alloc(&w, m, q, c->nw * c->na);
-    for (size_t a = 0; a < m && !rc; a++)
-        w.ifold[a] = (int)fold_of(o->grouped ? d->writer[tr[a]] : d->message_id[tr[a]], o->seed + 1u + (uint32_t)outer,
-                                  o->inner_folds);
-    if (!rc)
-        rc = inner_grid(c, tr, m, &w);
-    size_t bw[NT] = {0}, ba[NT] = {0};
+    memset(w->oof, 0, s->nw * s->na * NT * m * sizeof *w->oof);
+    int rc = inner_grid(c, s, tr, m, w);
     for (size_t t = 0; t < NT && !rc; t++) {
-        select_combo(c, tr, m, &w, t, &bw[t], &ba[t]);
-        chosen[t * 3] = c->alphas[ba[t]];
-        chosen[t * 3 + 1] = c->cwd[bw[t]];
-        chosen[t * 3 + 2] = c->cww[bw[t]];
-        memcpy(w.best_oof + t * m, w.oof + ((bw[t] * c->na + ba[t]) * NT + t) * m, m * sizeof *w.best_oof);
-        combine_kernel(c, bw[t]);
+        select_combo(c, s, tr, m, w, t, &bw[t], &ba[t]);
+        memcpy(w->best_oof + t * m, w->oof + ((bw[t] * s->na + ba[t]) * NT + t) * m, m * sizeof *w->best_oof);
+        combine_kernel(c, s, bw[t]);
         for (size_t a = 0; a < m; a++)
-            w.Ytr[a] = target_value(d, t, tr[a]);
+            w->Ytr[a] = target_value(d, t, tr[a]);
         if (cap) {
             cap->combo[t] = bw[t];
-            c->kw.cap_a = cap->a_base[t];
-            c->kw.cap_b = &cap->b_base[t];
+            c->kw.cap_a = cap->a[t];
+            c->kw.cap_b = &cap->b[t];
         }
-        rc = kr_fit_predict(c->K, c->N, tr, m, te, q, w.Ytr, 1, c->alphas[ba[t]], w.base_te + t * q, &c->kw);
+        rc = kr_fit_predict(c->K, c->N, tr, m, te, q, w->Ytr, 1, s->alphas[ba[t]], w->base_te + t * q, &c->kw);
     }
     /* Multi-task stacking: each target is re-predicted from both targets' out-of-fold
      * predictions (empathy and distress correlate), fitted on the training fold only. */
     for (size_t t = 0; t < NT && !rc; t++) {
         double beta[3] = {0, t == 0 ? 1.0 : 0.0, t == 1 ? 1.0 : 0.0};
-        if (o->stack_targets) {
+        if (c->o->stack_targets) {
             for (size_t a = 0; a < m; a++)
-                w.Ytr[a] = target_value(d, t, tr[a]);
-            stack_fit(w.best_oof, w.best_oof + m, w.Ytr, m, beta);
+                w->Ytr[a] = target_value(d, t, tr[a]);
+            stack_fit(w->best_oof, w->best_oof + m, w->Ytr, m, beta);
         }
         if (cap)
             memcpy(cap->beta[t], beta, sizeof beta);
         for (size_t a = 0; a < m; a++)
-            w.stk_oof[t * m + a] = beta[0] + beta[1] * w.best_oof[a] + beta[2] * w.best_oof[m + a];
+            w->stk_oof[t * m + a] = beta[0] + beta[1] * w->best_oof[a] + beta[2] * w->best_oof[m + a];
         for (size_t v = 0; v < q; v++)
-            w.stk_te[t * q + v] = beta[0] + beta[1] * w.base_te[v] + beta[2] * w.base_te[q + v];
+            w->stk_te[t * q + v] = beta[0] + beta[1] * w->base_te[v] + beta[2] * w->base_te[q + v];
+    }
+    return rc;
+}
+
+/* One outer fold: the model (and its blend partner), then intervals.  Writes pred/lo/hi/
+ * lo_c/hi_c for the test rows in te order; chosen receives, per target, alpha, dense weight,
+ * word weight and the partner's alpha. */
+static int run_fold(cv_ctx *c, const size_t *tr, size_t m, const size_t *te, size_t q, int outer, double *pred,
+                    double *lo, double *hi, double *lo_c, double *hi_c, double *chosen, fit_capture *cap)
+{
+    const pth_newsemp *d = c->d;
+    const pth_newsemp_options *o = c->o;
+    size_t ncombo = c->spec[0].nw * c->spec[0].na;
+    if (c->nspec > 1 && c->spec[1].nw * c->spec[1].na > ncombo)
+        ncombo = c->spec[1].nw * c->spec[1].na;
+    fold_work w;
+    int rc = fold_work_alloc(&w, m, q, ncombo);
+    for (size_t a = 0; a < m && !rc; a++)
+        w.ifold[a] = (int)fold_of(o->grouped ? d->writer[tr[a]] : d->message_id[tr[a]], o->seed + 1u + (uint32_t)outer,
+                                  o->inner_folds);
+    size_t bw[NT] = {0}, ba[NT] = {0}, bw2[NT] = {0}, ba2[NT] = {0};
+    if (!rc)
+        rc = fit_model(c, &c->spec[0], tr, m, te, q, &w, bw, ba, cap ? &cap->model[0] : NULL);
+    for (size_t t = 0; t < NT && !rc; t++) {
+        chosen[t * 4] = c->spec[0].alphas[ba[t]];
+        chosen[t * 4 + 1] = c->spec[0].cwd[bw[t]];
+        chosen[t * 4 + 2] = c->spec[0].cww[bw[t]];
+        chosen[t * 4 + 3] = 0;
+    }
+    if (!rc && c->nspec > 1) {
+        /* The blend: both models' stacked predictions, averaged (out-of-fold ones too, so the
+         * conformal scores below are those of the blend). */
+        memcpy(w.first_oof, w.stk_oof, NT * m * sizeof *w.stk_oof);
+        memcpy(w.first_te, w.stk_te, NT * q * sizeof *w.stk_te);
+        rc = fit_model(c, &c->spec[1], tr, m, te, q, &w, bw2, ba2, cap ? &cap->model[1] : NULL);
+        for (size_t k = 0; k < NT * m && !rc; k++)
+            w.stk_oof[k] = 0.5 * (w.first_oof[k] + w.stk_oof[k]);
+        for (size_t k = 0; k < NT * q && !rc; k++)
+            w.stk_te[k] = 0.5 * (w.first_te[k] + w.stk_te[k]);
+        for (size_t t = 0; t < NT && !rc; t++)
+            chosen[t * 4 + 3] = c->spec[1].alphas[ba2[t]];
     }
     for (size_t t = 0; t < NT && !rc; t++) {
-        combine_kernel(c, bw[t]);
-        rc = intervals(c, tr, m, te, q, &w, t, c->alphas[ba[t]], lo, hi, lo_c, hi_c, cap);
+        combine_kernel(c, &c->spec[0], bw[t]);
+        rc = intervals(c, tr, m, te, q, &w, t, c->spec[0].alphas[ba[t]], lo, hi, lo_c, hi_c, cap);
         for (size_t v = 0; v < q; v++)
             pred[v * NT + t] = w.stk_te[t * q + v];
     }
+    if (cap && cap->train_pred && !rc)
+        for (size_t v = 0; v < q; v++)
+            for (size_t t = 0; t < NT; t++)
+                cap->train_pred[v * NT + t] = w.stk_te[t * q + v];
     fold_work_free(&w);
     return rc;
 }
@@ -941,15 +1004,17 @@ static void summarise(const pth_newsemp *d, const pth_newsemp_options *o, pth_ne
         mt->coverage_const = covc / (double)n;
         mt->mean_width_const = widc / (double)n;
         mt->width_error_spearman = pth_text_spearman(wdt, er, n);
-        double sa = 0, sw = 0, sww = 0;
+        double sa = 0, sw = 0, sww = 0, sb = 0;
         for (size_t f = 0; f < K; f++) {
-            sa += chosen[(f * NT + t) * 3];
-            sw += chosen[(f * NT + t) * 3 + 1];
-            sww += chosen[(f * NT + t) * 3 + 2];
+            sa += chosen[(f * NT + t) * 4];
+            sw += chosen[(f * NT + t) * 4 + 1];
+            sww += chosen[(f * NT + t) * 4 + 2];
+            sb += chosen[(f * NT + t) * 4 + 3];
         }
         mt->mean_alpha = sa / (double)K;
         mt->mean_dense_weight = sw / (double)K;
         mt->mean_word_weight = sww / (double)K;
+        mt->mean_blend_alpha = sb / (double)K;
     }
     free(x);
 }
@@ -963,6 +1028,12 @@ static int check_options(const pth_newsemp *d, const pth_newsemp_options *o, pth
         return pth_fail(err, PTH_ERR_INVALID, "miscoverage must be in (0, 1), got %g", o->miscoverage);
     if (!(o->rbf_gamma >= 0 && o->rbf_gamma < 1e6))
         return pth_fail(err, PTH_ERR_INVALID, "rbf_gamma must be 0 (linear) or a positive number, got %g", o->rbf_gamma);
+    if (!(o->blend_gamma >= 0 && o->blend_gamma < 1e6))
+        return pth_fail(err, PTH_ERR_INVALID, "blend_gamma must be 0 (no blend) or a positive number, got %g",
+                        o->blend_gamma);
+    if (o->blend_gamma > 0 && !(o->blend_word_weight >= 0 && o->blend_word_weight < 1e6))
+        return pth_fail(err, PTH_ERR_INVALID, "blend_word_weight must be a non-negative number, got %g",
+                        o->blend_word_weight);
     if (d->n < o->folds * 4)
         return pth_fail(err, PTH_ERR_INVALID, "%zu essays are too few for %zu folds", d->n, o->folds);
     /* Four dense N x N kernels: 8000 essays already need 2 GB. */
@@ -978,20 +1049,36 @@ static int ctx_init(cv_ctx *c, const pth_newsemp *d, const pth_newsemp_options *
     c->o = o;
     c->N = d->n;
     c->nd = dense_count(o);
-    c->alphas = o->alphas ? o->alphas : DEFAULT_ALPHAS;
-    c->na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
+    kspec *s = &c->spec[0];
+    s->gamma = o->rbf_gamma;
+    s->alphas = o->alphas ? o->alphas : DEFAULT_ALPHAS;
+    s->na = o->alphas ? o->n_alphas : sizeof DEFAULT_ALPHAS / sizeof *DEFAULT_ALPHAS;
     const double *dws = o->dense_weights ? o->dense_weights : DEFAULT_DENSE_W;
     size_t ndw = o->dense_weights ? o->n_dense_weights : sizeof DEFAULT_DENSE_W / sizeof *DEFAULT_DENSE_W;
     const double *wws = o->word_weights ? o->word_weights : DEFAULT_WORD_W;
     size_t nww = o->word_weights ? o->n_word_weights : sizeof DEFAULT_WORD_W / sizeof *DEFAULT_WORD_W;
-    if (c->na == 0 || ndw == 0 || nww == 0 || ndw * nww > 256)
-        return pth_fail(err, PTH_ERR_INVALID, "empty or too large grid (%zu alphas, %zu x %zu kernel weights)", c->na,
+    if (s->na == 0 || ndw == 0 || nww == 0 || ndw * nww > 256)
+        return pth_fail(err, PTH_ERR_INVALID, "empty or too large grid (%zu alphas, %zu x %zu kernel weights)", s->na,
                         nww, ndw);
     for (size_t a = 0; a < nww; a++)
         for (size_t b = 0; b < ndw; b++) {
-            c->cww[c->nw] = wws[a];
-            c->cwd[c->nw++] = dws[b];
+            s->cww[s->nw] = wws[a];
+            s->cwd[s->nw++] = dws[b];
         }
+    c->nspec = 1;
+    if (o->blend_gamma > 0) {
+        kspec *g = &c->spec[c->nspec++];
+        g->gamma = o->blend_gamma;
+        g->alphas = o->blend_alphas ? o->blend_alphas : DEFAULT_BLEND_ALPHAS;
+        g->na = o->blend_alphas ? o->n_blend_alphas : sizeof DEFAULT_BLEND_ALPHAS / sizeof *DEFAULT_BLEND_ALPHAS;
+        if (g->na == 0)
+            return pth_fail(err, PTH_ERR_INVALID, "empty alpha grid for the Gaussian blend partner");
+        /* Without the dense block: inside a Gaussian kernel it is left almost unregularised
+         * by the small alphas and the inner CV over-fits it (bench/RESULTS-text-newsemp.md). */
+        g->cww[0] = o->blend_word_weight;
+        g->cwd[0] = 0;
+        g->nw = 1;
+    }
     return PTH_OK;
 }
 
@@ -1010,7 +1097,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
     pth_lexicon *vader = NULL, *afinn = NULL;
     pth_csr counts = {0};
     double *D = malloc(N * c.nd * sizeof *D), *lo_c = malloc(N * NT * sizeof *lo_c);
-    double *hi_c = malloc(N * NT * sizeof *hi_c), *chosen = calloc(o->folds * NT * 3, sizeof *chosen);
+    double *hi_c = malloc(N * NT * sizeof *hi_c), *chosen = calloc(o->folds * NT * 4, sizeof *chosen);
     /* Per-fold outputs in test-row order: pred, lo, hi, lo_c, hi_c (q x NT each). */
     double *scratch = malloc(5 * N * NT * sizeof *scratch);
     size_t *tr = malloc(N * sizeof *tr), *te = malloc(N * sizeof *te);
@@ -1052,7 +1139,7 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
             continue;
         double *fp = scratch, *fl = fp + q * NT, *fh = fl + q * NT, *flc = fh + q * NT, *fhc = flc + q * NT;
         rc = fold_kernels(&c, &counts, &o->hash, tr, m, D, NULL, NULL, NULL, NULL, err);
-        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 3, NULL) != 0)
+        if (!rc && run_fold(&c, tr, m, te, q, (int)f, fp, fl, fh, flc, fhc, chosen + f * NT * 4, NULL) != 0)
             rc = pth_fail(err, PTH_ERR_INTERNAL, "fold %zu: kernel ridge failed (out of memory or not positive definite)",
                           f);
         for (size_t v = 0; v < q && !rc; v++)
@@ -1092,6 +1179,21 @@ int pth_newsemp_cv(const pth_newsemp *d, const pth_newsemp_options *o, pth_newse
 /* ---------------------------------------------------------------------------------- */
 /* Final model on all rows (for pathos/textreg.h)                                      */
 
+void pth_newsemp_gauss_free(pth_newsemp_gauss *g)
+{
+    if (!g)
+        return;
+    free(g->a[0]);
+    free(g->a[1]);
+    free(g->indptr);
+    free(g->pos);
+    free(g->val);
+    free(g->Z);
+    free(g->sq);
+    free(g->split);
+    memset(g, 0, sizeof *g);
+}
+
 void pth_newsemp_fit_free(pth_newsemp_fit *m)
 {
     if (!m)
@@ -1100,7 +1202,71 @@ void pth_newsemp_fit_free(pth_newsemp_fit *m)
     free(m->cols);
     for (int k = 0; k < 4; k++)
         free(m->w[k]);
+    pth_newsemp_gauss_free(&m->g);
+    free(m->train_pred);
     memset(m, 0, sizeof *m);
+}
+
+int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, size_t nword, size_t ndense)
+{
+    free(g->sq);
+    free(g->split);
+    g->sq = malloc((3 * g->n + 1) * sizeof *g->sq);
+    g->split = malloc((g->n + 1) * sizeof *g->split);
+    if (!g->sq || !g->split)
+        return -1;
+    for (size_t j = 0; j < g->n; j++) {
+        double sw = 0, sc = 0, sz = 0;
+        size_t k = g->indptr[j];
+        for (; k < g->indptr[j + 1] && g->pos[k] < nword; k++)
+            sw += (double)g->val[k] * (double)g->val[k];
+        g->split[j] = k;
+        for (; k < g->indptr[j + 1]; k++)
+            sc += (double)g->val[k] * (double)g->val[k];
+        for (size_t f = 0; f < ndense; f++)
+            sz += g->Z[j * ndense + f] * g->Z[j * ndense + f];
+        g->sq[3 * j] = sw;
+        g->sq[3 * j + 1] = sc;
+        g->sq[3 * j + 2] = sz / (double)ndense;
+    }
+    return 0;
+}
+
+/* The same kernel as combine_kernel + pth_newsemp_rbf_kernel in the CV, between a new row and
+ * each training row: the three block dot products once per training row, then per target. */
+void pth_newsemp_gauss_predict(const pth_newsemp_gauss *g, size_t ndense, const double *q, double qw, double qc,
+                               const double *z, double out[2])
+{
+    double qz = 0, raw[2], s[2], kxx[2];
+    for (size_t f = 0; f < ndense; f++)
+        qz += z[f] * z[f];
+    qz /= (double)ndense;
+    int need_z = g->wd[0] != 0 || g->wd[1] != 0;
+    for (int t = 0; t < 2; t++) {
+        raw[t] = g->b[t];
+        s[t] = g->ww[t] + 1.0 + g->wd[t];
+        kxx[t] = g->ww[t] * qw + qc + g->wd[t] * qz;
+    }
+    for (size_t j = 0; j < g->n; j++) {
+        double dw = 0, dc = 0, dz = 0;
+        for (size_t k = g->indptr[j]; k < g->split[j]; k++)
+            dw += (double)g->val[k] * q[g->pos[k]];
+        for (size_t k = g->split[j]; k < g->indptr[j + 1]; k++)
+            dc += (double)g->val[k] * q[g->pos[k]];
+        if (need_z) {
+            for (size_t f = 0; f < ndense; f++)
+                dz += z[f] * g->Z[j * ndense + f];
+            dz /= (double)ndense;
+        }
+        const double *sq = g->sq + 3 * j;
+        for (int t = 0; t < 2; t++) {
+            double lin = g->ww[t] * dw + dc + g->wd[t] * dz;
+            double d2 = kxx[t] + g->ww[t] * sq[0] + sq[1] + g->wd[t] * sq[2] - 2.0 * lin;
+            raw[t] += g->a[t][j] * s[t] * exp(-g->gamma / (2.0 * s[t]) * (d2 > 0 ? d2 : 0.0));
+        }
+    }
+    for (int t = 0; t < 2; t++)
+        out[t] = g->beta[t][0] + g->beta[t][1] * raw[0] + g->beta[t][2] * raw[1];
 }
 
 /* Primal weights of the kernel-ridge function with dual weights a over the rows of X (TF-IDF,
@@ -1119,16 +1285,54 @@ static void primal(const pth_csr *X, size_t split, const double *Z, size_t nd, c
             dw[f] += wd * a[j] * Z[j * nd + f] / (double)nd;
 }
 
+/* The blend partner in dual form: its training rows (TF-IDF on support positions, dense z),
+ * dual weights, intercepts and stacking from the capture. */
+static int keep_gauss(pth_newsemp_fit *m, const cv_ctx *c, const fit_capture *cap, const pth_csr *X, const double *Z,
+                      const uint32_t *pos, size_t nword, const double *chosen)
+{
+    pth_newsemp_gauss *g = &m->g;
+    const kspec *s = &c->spec[1];
+    size_t N = X->nrows, nnz = X->indptr[N], nd = m->ndense;
+    g->gamma = s->gamma;
+    g->n = N;
+    g->indptr = malloc((N + 1) * sizeof *g->indptr);
+    g->pos = malloc((nnz + 1) * sizeof *g->pos);
+    g->val = malloc((nnz + 1) * sizeof *g->val);
+    g->Z = malloc((N * nd + 1) * sizeof *g->Z);
+    for (int t = 0; t < NT; t++)
+        g->a[t] = malloc((N + 1) * sizeof *g->a[t]);
+    if (!g->indptr || !g->pos || !g->val || !g->Z || !g->a[0] || !g->a[1])
+        return -1;
+    for (size_t j = 0; j <= N; j++)
+        g->indptr[j] = X->indptr[j];
+    for (size_t k = 0; k < nnz; k++) {
+        g->pos[k] = pos[X->indices[k]];
+        g->val[k] = X->data[k];
+    }
+    memcpy(g->Z, Z, N * nd * sizeof *Z);
+    for (int t = 0; t < NT; t++) {
+        const model_capture *mc = &cap->model[1];
+        memcpy(g->a[t], mc->a[t], N * sizeof *g->a[t]);
+        g->b[t] = mc->b[t];
+        memcpy(g->beta[t], mc->beta[t], sizeof g->beta[t]);
+        g->ww[t] = s->cww[mc->combo[t]];
+        g->wd[t] = s->cwd[mc->combo[t]];
+        g->alpha[t] = chosen[t * 4 + 3];
+    }
+    return pth_newsemp_gauss_prepare(g, nword, nd);
+}
+
 int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_fit *m, pth_error *err)
 {
     memset(m, 0, sizeof *m);
     int rc = check_options(d, o, err);
     if (rc)
         return rc;
-    /* The saved regressor is the primal linear model; a Gaussian kernel would need every
-     * training row in the file. */
+    /* The saved regressor's first model is primal (linear); a Gaussian first model is CV-only. */
     if (o->rbf_gamma > 0)
-        return pth_fail(err, PTH_ERR_UNSUPPORTED, "the Gaussian kernel (rbf_gamma %g) is CV-only: a saved NewsEmp model is linear",
+        return pth_fail(err, PTH_ERR_UNSUPPORTED,
+                        "the Gaussian kernel (rbf_gamma %g) is CV-only: a saved NewsEmp model's first kernel is linear "
+                        "(use the Gaussian blend partner, blend_gamma)",
                         o->rbf_gamma);
     cv_ctx c;
     rc = ctx_init(&c, d, o, err);
@@ -1145,22 +1349,26 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
     size_t nd = c.nd;
     m->ndense = nd;
     double *D = malloc(N * nd * sizeof *D), *Z = malloc(N * nd * sizeof *Z);
-    double *abuf = calloc(4 * N, sizeof *abuf), *pred = malloc(5 * NT * sizeof *pred);
-    double chosen[NT * 3];
+    double *abuf = calloc(6 * N, sizeof *abuf), *pred = malloc(5 * NT * N * sizeof *pred);
+    double chosen[NT * 4];
     size_t *all = malloc(N * sizeof *all);
     uint32_t *pos = malloc(ncols * sizeof *pos);
+    m->train_pred = malloc(NT * N * sizeof *m->train_pred);
     c.Kw = malloc(N * N * sizeof *c.Kw);
     c.Kc = malloc(N * N * sizeof *c.Kc);
     c.Kd = malloc(N * N * sizeof *c.Kd);
     c.K = malloc(N * N * sizeof *c.K);
-    if (!D || !Z || !abuf || !pred || !all || !pos || !c.Kw || !c.Kc || !c.Kd || !c.K)
+    c.diag = malloc(N * sizeof *c.diag);
+    if (!D || !Z || !abuf || !pred || !all || !pos || !m->train_pred || !c.Kw || !c.Kc || !c.Kd || !c.K || !c.diag)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory for %zu essays", N);
     for (size_t i = 0; i < N && !rc; i++)
         all[i] = i;
     for (size_t t = 0; t < NT && abuf; t++) {
-        cap.a_base[t] = abuf + t * N;
+        cap.model[0].a[t] = abuf + t * N;
         cap.a_sig[t] = abuf + (NT + t) * N;
+        cap.model[1].a[t] = abuf + (2 * NT + t) * N;
     }
+    cap.train_pred = m->train_pred;
     if (!rc)
         rc = pth_newsemp_load_lexicons(o->vader_path, o->afinn_dir, &vader, &afinn, err);
     if (!rc)
@@ -1174,15 +1382,17 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
     if (!rc)
         rc = fold_kernels(&c, &counts, &o->hash, all, N, D, &m->tfidf, &X, m->mean, m->sd, err);
     pth_csr_free(&counts);
-    /* The inner folds use the seed of outer fold 0. */
-    if (!rc && run_fold(&c, all, N, NULL, 0, 0, pred, pred + NT, pred + 2 * NT, pred + 3 * NT, pred + 4 * NT, chosen,
-                        &cap) != 0)
+    /* The inner folds use the seed of outer fold 0.  The training rows are also the "test"
+     * rows, so the capture holds the final model's own predictions of them. */
+    if (!rc && run_fold(&c, all, N, all, N, 0, pred, pred + NT * N, pred + 2 * NT * N, pred + 3 * NT * N,
+                        pred + 4 * NT * N, chosen, &cap) != 0)
         rc = pth_fail(err, PTH_ERR_INTERNAL, "kernel ridge failed (out of memory or not positive definite)");
     kr_work_free(&c.kw);
     free(c.Kw);
     free(c.Kc);
     free(c.Kd);
     free(c.K);
+    free(c.diag);
     if (!rc) {
         for (size_t i = 0; i < N; i++)
             dense_z_n(D + i * nd, m->mean, m->sd, nd, Z + i * nd);
@@ -1199,28 +1409,33 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
             rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        size_t s = 0;
-        for (size_t col = 0; col < ncols; col++)
-            if (pos[col] == 0) {
-                m->cols[s] = (uint32_t)col;
-                pos[col] = (uint32_t)s++;
-            }
+        size_t s = 0, nword = 0;
         size_t bs[3];
         pth_hash_blocks(&o->hash, bs);
         size_t split = o->hash.word_bits ? bs[1] : 0;
+        for (size_t col = 0; col < ncols; col++)
+            if (pos[col] == 0) {
+                m->cols[s] = (uint32_t)col;
+                nword += col < split;
+                pos[col] = (uint32_t)s++;
+            }
+        const kspec *s0 = &c.spec[0];
         for (size_t t = 0; t < NT; t++) {
-            double ww = c.cww[cap.combo[t]], wd = c.cwd[cap.combo[t]];
-            primal(&X, split, Z, nd, cap.a_base[t], ww, wd, pos, m->w[t], m->dw[t]);
+            const model_capture *mc = &cap.model[0];
+            double ww = s0->cww[mc->combo[t]], wd = s0->cwd[mc->combo[t]];
+            primal(&X, split, Z, nd, mc->a[t], ww, wd, pos, m->w[t], m->dw[t]);
             primal(&X, split, Z, nd, cap.a_sig[t], ww, wd, pos, m->w[NT + t], m->dw[NT + t]);
-            m->b[t] = cap.b_base[t];
+            m->b[t] = mc->b[t];
             m->b[NT + t] = cap.b_sig[t];
-            memcpy(m->beta[t], cap.beta[t], sizeof cap.beta[t]);
+            memcpy(m->beta[t], mc->beta[t], sizeof mc->beta[t]);
             m->qn[t] = cap.qn[t];
             m->floor_s[t] = cap.floor_s[t];
-            m->alpha[t] = chosen[t * 3];
-            m->dense_w[t] = chosen[t * 3 + 1];
-            m->word_w[t] = chosen[t * 3 + 2];
+            m->alpha[t] = chosen[t * 4];
+            m->dense_w[t] = chosen[t * 4 + 1];
+            m->word_w[t] = chosen[t * 4 + 2];
         }
+        if (c.nspec > 1 && keep_gauss(m, &c, &cap, &X, Z, pos, nword, chosen) != 0)
+            rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory keeping the Gaussian partner's training rows");
     }
     pth_csr_free(&X);
     free(D);

@@ -15,6 +15,26 @@
  * longer: the lexicon / statistics block, then PTH_EMOTRANSFER_NDOC document features. */
 #define PTH_NEWSEMP_NDENSE_MAX (PTH_NEWSEMP_NDENSE + PTH_EMOTRANSFER_NDOC)
 
+/* The Gaussian blend partner in dual form: for target t
+ *   g_t(x) = b[t] + sum_j a[t][j] s exp(-gamma d_t(x, x_j)^2 / (2 s)),  s = ww[t] + 1 + wd[t],
+ *   d_t^2 = k_t(x, x) + k_t(x_j, x_j) - 2 k_t(x, x_j),
+ *   k_t(x, y) = ww[t] <x_word, y_word> + <x_char, y_char> + wd[t] <z(x), z(y)> / ndense,
+ * over the n training rows (TF-IDF on the support positions of pth_newsemp_fit.cols, and the
+ * standardised dense rows Z); the stacked partner is beta[t] . (1, g_0(x), g_1(x)). */
+typedef struct {
+    double gamma;            /* 0: no partner */
+    double ww[2], wd[2], alpha[2], b[2], beta[2][3];
+    size_t n;
+    double *a[2];            /* n each */
+    size_t *indptr;          /* n + 1 */
+    uint32_t *pos;           /* indptr[n]: support positions, ascending within a row */
+    float *val;              /* indptr[n] */
+    double *Z;               /* n x ndense */
+    double *sq;              /* derived, n x 3: squared norms of the word, char and dense parts
+                                (the dense part already divided by ndense) */
+    size_t *split;           /* derived, n: first entry of each row's char block */
+} pth_newsemp_gauss;
+
 /* Linear functions of the NewsEmp features, 4 of them: 0/1 = base empathy / distress
  * predictors, 2/3 = difficulty models sigma(x) of the stacked empathy / distress.
  *   f_k(x) = b[k] + sum_s w[k][s] * tfidf(x)[cols[s]] + sum_f dw[k][f] * z(x)[f]
@@ -36,6 +56,10 @@ typedef struct {
     double alpha[2], word_w[2], dense_w[2]; /* selected hyper-parameters */
     double miscoverage;
     size_t n_train;
+    pth_newsemp_gauss g;  /* the Gaussian blend partner (g.gamma 0: none) */
+    double *train_pred;   /* n_train x 2: the final model's own predictions of its training
+                             rows, computed from the kernel matrices (tests compare the saved
+                             model against them); NULL after loading from a file */
 } pth_newsemp_fit;
 
 /* Fits the model of one outer CV fold on all rows of d (inner CV with o->inner_folds
@@ -51,6 +75,16 @@ int pth_newsemp_dense_features(const char *const *texts, size_t n, const pth_lex
 /* In place: K (n x n, symmetric, linear kernel with diagonal K_ii) becomes the Gaussian
  * kernel s exp(-gamma (K_ii + K_jj - 2 K_ij) / (2 s)).  diag: n scratch values. */
 void pth_newsemp_rbf_kernel(double *K, size_t n, double gamma, double s, double *diag);
+/* Fills g->sq and g->split from the stored rows (nword: support positions below it are word
+ * columns).  -1 when out of memory. */
+int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, size_t nword, size_t ndense);
+/* The partner's stacked predictions for one row: q (nsupport values, zero on entry and on
+ * return) receives the row's TF-IDF scattered onto support positions; qw, qc = the row's
+ * squared word / char norms over ALL its columns (unseen ones included, as in the CV
+ * kernel); z = its standardised dense row. */
+void pth_newsemp_gauss_predict(const pth_newsemp_gauss *g, size_t ndense, const double *q, double qw, double qc,
+                               const double *z, double out[2]);
+void pth_newsemp_gauss_free(pth_newsemp_gauss *g);
 /* Standardised, clipped dense row. */
 void pth_newsemp_dense_z(const double *row, const double *mean, const double *sd, double *z);
 

@@ -1,7 +1,7 @@
 /* Saved NewsEmp regressor (see pathos/textreg.h); the fitting lives in newsemp.c.
  *
  * Layout (little-endian, pathos/blob.h primitives):
- *   u32 "PTXR", u32 version (1),
+ *   u32 "PTXR", u32 version (2; version 1 files, which end before "partner", still load),
  *   hash options: u32 word_bits word_min word_max char_bits char_min char_max seed,
  *                 i32 negation, i32 alternate_sign,
  *   str vader_path ("" = none), str afinn_dir ("" = none),
@@ -11,7 +11,13 @@
  *   bytes cols (nnz x u32 little-endian, ascending, < columns),
  *   4 x { f64s w (nnz), f64s dw (NDENSE), f64 b }     models: base emp, base dis, sigma emp, sigma dis
  *   2 x { f64 beta0 beta1 beta2, f64 qn, f64 floor, f64 alpha, f64 word_w, f64 dense_w }
- *   u32 end marker "RXTP". */
+ *   u32 partner (0: none, 1: the Gaussian blend partner of newsemp_internal.h follows),
+ *     f64 gamma, 2 x { f64 ww, wd, alpha, b, beta0, beta1, beta2, f64s a (n_train) },
+ *     bytes row lengths (n_train x u32), bytes support positions (x u32, ascending per row),
+ *     f32s TF-IDF values, f64s standardised dense rows (n_train x NDENSE)
+ *   u32 end marker "RXTP".
+ * The prediction is the linear model's stacked value, or with a partner the mean of it and
+ * the partner's; the interval half-width is qn sigma(x) either way. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +29,7 @@
 
 #define TXR_MAGIC 0x52585450u /* "PTXR" */
 #define TXR_END 0x50545852u   /* "RXTP" */
-#define TXR_VERSION 1u
+#define TXR_VERSION 2u
 #define ND PTH_NEWSEMP_NDENSE
 
 struct pth_textreg {
@@ -31,6 +37,7 @@ struct pth_textreg {
     char *vader_path, *afinn_dir; /* NULL: none */
     pth_lexicon *vader, *afinn;
     uint32_t *pos; /* column -> support position, UINT32_MAX when absent */
+    size_t split;  /* first char column of the hashing (word columns lie below) */
 };
 
 void pth_textreg_free(pth_textreg *m)
@@ -64,6 +71,9 @@ static int finish(pth_textreg *m, pth_error *err)
     memset(m->pos, 0xff, ncols * sizeof *m->pos);
     for (size_t s = 0; s < m->f.nnz; s++)
         m->pos[m->f.cols[s]] = (uint32_t)s;
+    size_t bs[3];
+    pth_hash_blocks(&m->f.hash, bs);
+    m->split = m->f.hash.word_bits ? bs[1] : 0;
     return PTH_OK;
 }
 
@@ -121,8 +131,13 @@ int pth_textreg_predict(const pth_textreg *m, size_t n, const char *const *texts
     const pth_newsemp_fit *f = &m->f;
     pth_csr X = {0};
     double *D = malloc(n * ND * sizeof *D);
-    if (!D)
+    /* The partner's query row, scattered onto support positions (cleared after each text). */
+    double *qs = f->g.gamma > 0 ? calloc(f->nnz + 1, sizeof *qs) : NULL;
+    if (!D || (f->g.gamma > 0 && !qs)) {
+        free(D);
+        free(qs);
         return pth_fail(err, PTH_ERR_NOMEM, "out of memory");
+    }
     int rc = pth_csr_init(&X, pth_hash_ncols(&f->hash), err);
     if (!rc)
         rc = pth_text_hash_corpus(&f->hash, NULL, texts, n, &X, err);
@@ -144,8 +159,30 @@ int pth_textreg_predict(const pth_textreg *m, size_t n, const char *const *texts
                 v += f->dw[k][q] * z[q];
             s[k] = v;
         }
+        double gp[2] = {0, 0};
+        if (qs) {
+            double qw = 0, qc = 0;
+            for (size_t j = X.indptr[i]; j < X.indptr[i + 1]; j++) {
+                double v = (double)X.data[j];
+                uint32_t p = m->pos[X.indices[j]];
+                if (p != UINT32_MAX)
+                    qs[p] = v;
+                if (X.indices[j] < m->split)
+                    qw += v * v;
+                else
+                    qc += v * v;
+            }
+            pth_newsemp_gauss_predict(&f->g, ND, qs, qw, qc, z, gp);
+            for (size_t j = X.indptr[i]; j < X.indptr[i + 1]; j++) {
+                uint32_t p = m->pos[X.indices[j]];
+                if (p != UINT32_MAX)
+                    qs[p] = 0;
+            }
+        }
         for (int t = 0; t < 2; t++) {
             double yhat = f->beta[t][0] + f->beta[t][1] * s[0] + f->beta[t][2] * s[1];
+            if (qs)
+                yhat = 0.5 * (yhat + gp[t]);
             double sig = s[2 + t] > f->floor_s[t] ? s[2 + t] : f->floor_s[t];
             if (isnan(yhat) || isnan(yhat - f->qn[t] * sig) || isnan(yhat + f->qn[t] * sig)) {
                 rc = pth_fail(err, PTH_ERR_INVALID, "text %zu: prediction is not a number (corrupt model?)", i);
@@ -160,6 +197,7 @@ int pth_textreg_predict(const pth_textreg *m, size_t n, const char *const *texts
     }
     pth_csr_free(&X);
     free(D);
+    free(qs);
     return rc;
 }
 
@@ -176,6 +214,72 @@ static void save_hash(pth_blob_writer *w, const pth_hash_options *h)
     pth_blob_i32(w, h->alternate_sign);
 }
 
+/* n unsigned 32-bit values as little-endian bytes (one blob byte string). */
+static void save_u32s(pth_blob_writer *w, const uint32_t *v, size_t n)
+{
+    unsigned char *b = malloc(4 * n + 1);
+    if (!b)
+        w->failed = 1;
+    for (size_t s = 0; b && s < n; s++)
+        for (int k = 0; k < 4; k++)
+            b[4 * s + (size_t)k] = (unsigned char)(v[s] >> (8 * k));
+    pth_blob_bytes(w, b, b ? 4 * n : 0);
+    free(b);
+}
+
+/* Reads what save_u32s wrote: a malloc'd array and its length (at most max values). */
+static uint32_t *load_u32s(pth_blob_reader *r, size_t max, size_t *n, const char *what)
+{
+    size_t bytes = 0;
+    const unsigned char *b = pth_blob_read_bytes(r, 4 * max, &bytes);
+    *n = 0;
+    if (!pth_blob_reader_ok(r))
+        return NULL;
+    if (bytes % 4) {
+        pth_blob_reader_fail(r, "bad %s (%zu bytes)", what, bytes);
+        return NULL;
+    }
+    uint32_t *v = malloc((bytes / 4 + 1) * sizeof *v);
+    if (!v) {
+        pth_blob_reader_fail(r, "out of memory");
+        return NULL;
+    }
+    for (size_t s = 0; s < bytes / 4; s++) {
+        const unsigned char *p = b + 4 * s;
+        v[s] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    }
+    *n = bytes / 4;
+    return v;
+}
+
+static void save_partner(pth_blob_writer *w, const pth_newsemp_gauss *g)
+{
+    pth_blob_u32(w, g->gamma > 0);
+    if (!(g->gamma > 0))
+        return;
+    pth_blob_f64(w, g->gamma);
+    for (int t = 0; t < 2; t++) {
+        pth_blob_f64(w, g->ww[t]);
+        pth_blob_f64(w, g->wd[t]);
+        pth_blob_f64(w, g->alpha[t]);
+        pth_blob_f64(w, g->b[t]);
+        for (int j = 0; j < 3; j++)
+            pth_blob_f64(w, g->beta[t][j]);
+        pth_blob_f64s(w, g->a[t], g->n);
+    }
+    uint32_t *len = malloc((g->n + 1) * sizeof *len);
+    if (!len)
+        w->failed = 1;
+    for (size_t j = 0; len && j < g->n; j++)
+        len[j] = (uint32_t)(g->indptr[j + 1] - g->indptr[j]);
+    save_u32s(w, len, len ? g->n : 0);
+    free(len);
+    size_t nnz = g->indptr[g->n];
+    save_u32s(w, g->pos, nnz);
+    pth_blob_f32s(w, g->val, nnz);
+    pth_blob_f64s(w, g->Z, g->n * ND);
+}
+
 int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err)
 {
     const pth_newsemp_fit *f = &m->f;
@@ -190,14 +294,7 @@ int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err)
     pth_tfidf_save(&f->tfidf, &w);
     pth_blob_f64s(&w, f->mean, ND);
     pth_blob_f64s(&w, f->sd, ND);
-    unsigned char *cb = malloc(4 * f->nnz + 1);
-    if (!cb)
-        w.failed = 1;
-    for (size_t s = 0; cb && s < f->nnz; s++)
-        for (int b = 0; b < 4; b++)
-            cb[4 * s + (size_t)b] = (unsigned char)(f->cols[s] >> (8 * b));
-    pth_blob_bytes(&w, cb, cb ? 4 * f->nnz : 0);
-    free(cb);
+    save_u32s(&w, f->cols, f->nnz);
     for (int k = 0; k < 4; k++) {
         pth_blob_f64s(&w, f->w[k], f->nnz);
         pth_blob_f64s(&w, f->dw[k], ND);
@@ -212,6 +309,7 @@ int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err)
         pth_blob_f64(&w, f->word_w[t]);
         pth_blob_f64(&w, f->dense_w[t]);
     }
+    save_partner(&w, &f->g);
     pth_blob_u32(&w, TXR_END);
     return pth_blob_write_file(&w, path, "the model", err);
 }
@@ -245,6 +343,83 @@ static void load_hash(pth_blob_reader *r, pth_hash_options *h)
         pth_blob_reader_fail(r, "invalid hashing options in the model");
 }
 
+/* The partner section (version 2), checked before any value can reach a score: finite and
+ * bounded weights, row lengths that add up, support positions in range and ascending. */
+static void load_partner(pth_blob_reader *r, pth_newsemp_fit *f, size_t nd)
+{
+    pth_newsemp_gauss *g = &f->g;
+    uint32_t has = pth_blob_read_u32(r);
+    if (!pth_blob_reader_ok(r) || has == 0)
+        return;
+    if (has != 1) {
+        pth_blob_reader_fail(r, "bad partner flag %u", has);
+        return;
+    }
+    double gamma = pth_blob_read_f64(r);
+    if (pth_blob_reader_ok(r) && !(gamma > 0 && gamma < 1e6)) {
+        pth_blob_reader_fail(r, "partner gamma %g out of range", gamma);
+        return;
+    }
+    g->n = f->n_train;
+    for (int t = 0; t < 2 && pth_blob_reader_ok(r); t++) {
+        g->ww[t] = pth_blob_read_f64(r);
+        g->wd[t] = pth_blob_read_f64(r);
+        g->alpha[t] = pth_blob_read_f64(r);
+        g->b[t] = pth_blob_read_f64(r);
+        for (int j = 0; j < 3; j++)
+            g->beta[t][j] = pth_blob_read_f64(r);
+        g->a[t] = pth_blob_read_f64s(r, g->n);
+        if (pth_blob_reader_ok(r) &&
+            !(g->ww[t] >= 0 && g->ww[t] <= 1e6 && g->wd[t] >= 0 && g->wd[t] <= 1e6 && isfinite(g->alpha[t]) &&
+              isfinite(g->b[t]) && pth_blob_f64s_within(g->beta[t], 3, HUGE_VAL) &&
+              pth_blob_f64s_within(g->a[t], g->n, 1e12)))
+            pth_blob_reader_fail(r, "invalid partner weights");
+    }
+    size_t nl = 0, np = 0;
+    uint32_t *len = pth_blob_reader_ok(r) ? load_u32s(r, g->n, &nl, "partner row lengths") : NULL;
+    if (len && nl != g->n)
+        pth_blob_reader_fail(r, "partner has %zu row lengths for %zu rows", nl, g->n);
+    g->indptr = pth_blob_reader_ok(r) ? malloc((g->n + 1) * sizeof *g->indptr) : NULL;
+    if (pth_blob_reader_ok(r) && !g->indptr)
+        pth_blob_reader_fail(r, "out of memory");
+    if (g->indptr) {
+        g->indptr[0] = 0;
+        for (size_t j = 0; j < g->n; j++)
+            g->indptr[j + 1] = g->indptr[j] + len[j];
+    }
+    free(len);
+    /* Each row holds at most one value per support column. */
+    if (g->indptr && pth_blob_reader_ok(r)) {
+        size_t total = g->indptr[g->n];
+        g->pos = load_u32s(r, total, &np, "partner support positions");
+        if (pth_blob_reader_ok(r) && np != total)
+            pth_blob_reader_fail(r, "partner has %zu support positions, its row lengths add up to %zu", np, total);
+        for (size_t j = 0; j < g->n && pth_blob_reader_ok(r); j++)
+            for (size_t k = g->indptr[j]; k < g->indptr[j + 1]; k++)
+                if (g->pos[k] >= f->nnz || (k > g->indptr[j] && g->pos[k] <= g->pos[k - 1])) {
+                    pth_blob_reader_fail(r, "partner row %zu: support positions not ascending or out of range", j);
+                    break;
+                }
+        g->val = pth_blob_read_f32s(r, total);
+        if (pth_blob_reader_ok(r) && !pth_blob_f32s_within(g->val, total, 1e3f))
+            pth_blob_reader_fail(r, "invalid partner TF-IDF values");
+        g->Z = pth_blob_read_f64s(r, g->n * nd);
+        if (pth_blob_reader_ok(r) && !pth_blob_f64s_within(g->Z, g->n * nd, 1e3))
+            pth_blob_reader_fail(r, "invalid partner dense rows");
+    }
+    if (!pth_blob_reader_ok(r))
+        return;
+    size_t nword = 0;
+    size_t bs[3];
+    pth_hash_blocks(&f->hash, bs);
+    for (size_t s = 0; f->hash.word_bits && s < f->nnz; s++)
+        nword += f->cols[s] < bs[1];
+    if (pth_newsemp_gauss_prepare(g, nword, nd) != 0)
+        pth_blob_reader_fail(r, "out of memory");
+    else
+        g->gamma = gamma;
+}
+
 pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *name, pth_error *err)
 {
     pth_textreg *m = calloc(1, sizeof *m);
@@ -259,7 +434,7 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
     if (pth_blob_read_u32(&r) != TXR_MAGIC)
         pth_blob_reader_fail(&r, "not a pathos NewsEmp regressor (bad magic)");
     uint32_t ver = pth_blob_read_u32(&r);
-    if (pth_blob_reader_ok(&r) && ver != TXR_VERSION)
+    if (pth_blob_reader_ok(&r) && (ver < 1 || ver > TXR_VERSION))
         pth_blob_reader_fail(&r, "unsupported NewsEmp regressor version %u (this build reads %u)", ver, TXR_VERSION);
     if (pth_blob_reader_ok(&r))
         load_hash(&r, &f->hash);
@@ -294,26 +469,11 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
     }
     free(mean);
     free(sd);
-    size_t cbytes = 0;
-    const unsigned char *cb = !rc ? pth_blob_read_bytes(&r, (size_t)4 << 24, &cbytes) : NULL;
-    if (!rc && pth_blob_reader_ok(&r)) {
-        if (cbytes % 4 || cbytes / 4 > ncols)
-            pth_blob_reader_fail(&r, "bad column list (%zu bytes)", cbytes);
-        else {
-            f->nnz = cbytes / 4;
-            f->cols = malloc((f->nnz + 1) * sizeof *f->cols);
-            if (!f->cols)
-                pth_blob_reader_fail(&r, "out of memory");
-            for (size_t s = 0; f->cols && s < f->nnz; s++) {
-                const unsigned char *p = cb + 4 * s;
-                f->cols[s] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-                if (f->cols[s] >= ncols || (s > 0 && f->cols[s] <= f->cols[s - 1])) {
-                    pth_blob_reader_fail(&r, "column list not ascending or out of range");
-                    break;
-                }
-            }
-        }
-    }
+    if (!rc)
+        f->cols = load_u32s(&r, ncols, &f->nnz, "column list");
+    for (size_t s = 0; f->cols && s < f->nnz && pth_blob_reader_ok(&r); s++)
+        if (f->cols[s] >= ncols || (s > 0 && f->cols[s] <= f->cols[s - 1]))
+            pth_blob_reader_fail(&r, "column list not ascending or out of range");
     for (int k = 0; k < 4 && !rc && pth_blob_reader_ok(&r); k++) {
         f->w[k] = pth_blob_read_f64s(&r, f->nnz);
         double *dw = pth_blob_read_f64s(&r, ND);
@@ -337,6 +497,8 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
                                          f->floor_s[t] > 0 && isfinite(f->floor_s[t])))
             pth_blob_reader_fail(&r, "invalid stacking or interval parameters");
     }
+    if (!rc && ver >= 2 && pth_blob_reader_ok(&r))
+        load_partner(&r, f, ND);
     if (!rc && pth_blob_read_u32(&r) != TXR_END)
         pth_blob_reader_fail(&r, "missing end marker (truncated or corrupt file)");
     if (!rc && pth_blob_reader_ok(&r) && r.pos != r.len)
