@@ -5,7 +5,7 @@
  *      $(pkg-config --libs libutf8proc openblas libcjson) -lxgboost -lm -o build/newsemp_cv
  * Run:
  *   build/newsemp_cv [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE]
- *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]] [--rbf GAMMA]
+ *                    [--transfer GOEMOTIONS_DIR [--transfer-model linear|fasttext|ensemble]] [--rbf GAMMA] [--blend GAMMA]
  *                    [--alpha-grid A1,..] [--word-grid W1,..] [--dense-grid W1,..] [--ngrams WMIN,WMAX,CMIN,CMAX]
  * --transfer fits the GoEmotions transfer model on GOEMOTIONS_DIR/train.tsv (once, before the
  * CV; it never sees NewsEmp ratings) and adds its document features to the dense block.
@@ -91,10 +91,12 @@ int main(int argc, char **argv)
             o.hash.word_min = v[0], o.hash.word_max = v[1], o.hash.char_min = v[2], o.hash.char_max = v[3];
         } else if (!strcmp(argv[i], "--rbf") && i + 1 < argc)
             o.rbf_gamma = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--blend") && i + 1 < argc)
+            o.blend_gamma = atof(argv[++i]);
         else if (!strcmp(argv[i], "--no-lexicon"))
             o.vader_path = o.afinn_dir = NULL;
         else {
-            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--ngrams WMIN,WMAX,CMIN,CMAX] [--alpha-grid A1,A2,..] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--grouped] [--rows N] [--folds K] [--seed S] [--preds FILE] [--data CSV] [--no-lexicon] [--no-stack] [--rbf GAMMA] [--blend GAMMA (0: off)] [--ngrams WMIN,WMAX,CMIN,CMAX] [--alpha-grid A1,A2,..] [--word-grid W1,W2,..] [--dense-grid W1,W2,..] [--transfer GOEMO_DIR] [--transfer-model KIND]\n", argv[0]);
             return 2;
         }
     }
@@ -129,16 +131,17 @@ int main(int argc, char **argv)
         pth_newsemp_free(&d);
         return 1;
     }
-    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s, rbf gamma %g\n", d.n, o.folds,
-           o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s,
-           transfer ? tmodel : "off", o.rbf_gamma);
+    printf("essays %zu, %zu-fold %s CV, seed %u, %.1f s, featurise %.0f docs/s, transfer %s, rbf gamma %g, blend gamma %g\n",
+           d.n, o.folds, o.grouped ? "grouped-by-writer" : "plain", o.seed, r.seconds, r.featurize_docs_per_s,
+           transfer ? tmodel : "off", o.rbf_gamma, o.blend_gamma);
     const char *names[2] = {"empathy", "distress"};
     for (int t = 0; t < 2; t++) {
         const pth_newsemp_metrics *m = &r.target[t];
         printf("%-8s r %.3f (pooled %.3f)  spearman %.3f  MAE %.3f | 90%% normalised: coverage %.3f width %.2f "
-               "spearman(width,|err|) %.3f | constant: coverage %.3f width %.2f | alpha %.2f w_dense %.2f w_word %.2f\n",
+               "spearman(width,|err|) %.3f | constant: coverage %.3f width %.2f | alpha %.2f w_dense %.2f w_word %.2f blend alpha %.3f\n",
                names[t], m->pearson, m->pearson_pooled, m->spearman, m->mae, m->coverage, m->mean_width,
-               m->width_error_spearman, m->coverage_const, m->mean_width_const, m->mean_alpha, m->mean_dense_weight, m->mean_word_weight);
+               m->width_error_spearman, m->coverage_const, m->mean_width_const, m->mean_alpha, m->mean_dense_weight, m->mean_word_weight,
+               m->mean_blend_alpha);
     }
     if (preds) {
         FILE *f = fopen(preds, "w");

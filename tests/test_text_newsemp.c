@@ -135,6 +135,17 @@ int main(void)
     o.rbf_gamma = -1;
     CHECK(pth_newsemp_cv(&d, &o, &r, &err) == PTH_ERR_INVALID);
     o.rbf_gamma = 0;
+    /* The blend partner's settings are checked too. */
+    o.blend_gamma = NAN;
+    CHECK(pth_newsemp_cv(&d, &o, &r, &err) == PTH_ERR_INVALID && strstr(err.msg, "blend_gamma"));
+    o.blend_gamma = 2;
+    o.blend_word_weight = -1;
+    CHECK(pth_newsemp_cv(&d, &o, &r, &err) == PTH_ERR_INVALID && strstr(err.msg, "blend_word_weight"));
+    o.blend_word_weight = 3;
+    o.blend_alphas = alphas;
+    o.n_blend_alphas = 0;
+    CHECK(pth_newsemp_cv(&d, &o, &r, &err) == PTH_ERR_INVALID && strstr(err.msg, "blend partner"));
+    o.blend_alphas = NULL;
 
     /* GoEmotions transfer features in the dense block (a fastText transfer model on a
      * GoEmotions slice keeps this fast): the CV runs and still predicts. */

@@ -280,6 +280,18 @@ static void test_cli(void)
                  &e1, &lo1, &hi1, &d1, &dlo, &dhi) == 6);
     CHECK(lo1 <= e1 && e1 <= hi1 && lo1 >= 1 && hi1 <= 7 && dlo <= d1 && d1 <= dhi && dlo >= 1 && dhi <= 7);
     free(out);
+    /* --no-blend: the linear model alone, without the partner's training rows in the file. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s text train --task newsemp --data %s --max-train 300 --inner-folds 3 --alphas 1,4 "
+             "--no-blend -o ne_lin.bin 2>/dev/null",
+             dir, bin, pth_test_source("data/newsemp"));
+    CHECK(pth_test_run(cmd) == 0);
+    size_t n_blend = 0, n_lin = 0;
+    snprintf(path, sizeof path, "%s/ne.bin", dir);
+    free(read_all(path, &n_blend));
+    snprintf(path, sizeof path, "%s/ne_lin.bin", dir);
+    free(read_all(path, &n_lin));
+    CHECK(n_lin > 1000 && n_lin < n_blend);
     /* Predicting with a truncated model fails cleanly (exit 1, no output). */
     snprintf(cmd, sizeof cmd, "cd %s && head -c 100 ne.bin > cut.bin && echo '{\"text\":\"x\"}' | %s text predict -m cut.bin "
                               "> /dev/null 2>&1", dir, bin);

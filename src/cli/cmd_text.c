@@ -37,6 +37,7 @@ typedef struct {
     int inner_folds;        /* NewsEmp train */
     const char *alphas;     /* NewsEmp train: comma-separated ridge grid */
     double level;           /* NewsEmp train: interval level */
+    int no_blend;           /* NewsEmp: linear model alone, no Gaussian-kernel partner */
 } task_opts;
 
 static const char *default_data(const char *task, char *buf, size_t n)
@@ -87,6 +88,9 @@ static int parse_task_opts(const char *cmd, const char *usage, const char *descr
         {"inner-folds", 0, PTH_ARG_INT, &o->inner_folds, "K", "NewsEmp train: inner CV folds for tuning and intervals (default 5)"},
         {"alphas", 0, PTH_ARG_STR, &o->alphas, "LIST", "NewsEmp train: ridge alphas, comma-separated (default 0.25..16)"},
         {"level", 0, PTH_ARG_DOUBLE, &o->level, "P", "NewsEmp train: prediction-interval level (default 0.9)"},
+        {"no-blend", 0, PTH_ARG_FLAG, &o->no_blend, NULL,
+         "NewsEmp: the linear kernel model alone, without averaging in the Gaussian-kernel model (smaller model "
+         "file, faster scoring, about 0.01 lower r)"},
         {"output", 'o', PTH_ARG_STR, &o->out, "FILE", "model file to write (train)"},
     };
     pth_arg_parser p = {cmd, usage, descr, specs, sizeof specs / sizeof specs[0] - (need_out ? 0 : 1), 0, 0};
@@ -307,6 +311,8 @@ static int newsemp_setup(const task_opts *o, const char *data, const char *cmd, 
     pth_newsemp_options_default(opt);
     opt->grouped = 1;
     opt->seed = (uint32_t)o->seed;
+    if (o->no_blend)
+        opt->blend_gamma = 0;
     find_lexicons(data, vader, afinn, 4096, &opt->vader_path, &opt->afinn_dir);
     return 0;
 }
