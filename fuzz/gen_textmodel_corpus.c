@@ -5,13 +5,16 @@
  *   meld_ctx.ptxc      MELD ensemble (fastText + linear), context 1, GoEmotions transfer
  *                      (ensemble, 2^6 buckets), document statistics
  *   meld_transfer.ptxc MELD fastText, context 0, linear transfer (stacked level without context)
- *   newsemp.ptxr       NewsEmp regressor without lexicons (2^8 + 2^8 buckets), 80 essays
+ *   newsemp.ptxr       NewsEmp regressor without lexicons (2^8 + 2^8 buckets), 40 essays,
+ *                      with the Gaussian blend partner (format version 2)
  * Build against a configured build (cmake -B build-r) and run from the repository root, with
  * SHARED the shared data folder (e.g. /work/shared):
  *   gcc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc fuzz/gen_textmodel_corpus.c \
  *       build-r/libpathos.a $(pkg-config --libs libcjson libutf8proc openblas) -lm -fopenmp \
  *       -lpthread -o /tmp/gen_tm && /tmp/gen_tm SHARED fuzz/corpus/textmodel
  * Training is seeded and single-threaded, so the files are reproducible on one machine.
+ * newsemp_v1.ptxr (the version-1 regressor, 80 essays, no partner) was written by this program
+ * before the format's version 2 and is kept as a seed of the older layout.
  * The crash_*.ptxc seeds are not written here: they are inputs that broke the readers before
  * their fixes (tests/test_textclf_file.c checks the same defects directly):
  *   crash_ft_nan.ptxc     fastText weight NaN/inf (minimised libFuzzer find): NaN scores
@@ -97,7 +100,7 @@ static int newsemp(const char *dir)
     char path[4096];
     pth_newsemp d;
     pth_error err = {0};
-    if (pth_newsemp_load("data/newsemp/messages.csv", 80, &d, &err)) {
+    if (pth_newsemp_load("data/newsemp/messages.csv", 40, &d, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

@@ -63,7 +63,7 @@ typedef struct {
     int grouped;         /* 1: folds grouped by writer (response_id) */
     uint32_t seed;       /* fold seed (default 0) */
     double miscoverage;  /* interval level 1 - miscoverage (default 0.1) */
-    pth_hash_options hash;      /* default: 2^18 word + 2^18 char buckets */
+    pth_hash_options hash;      /* default: pth_hash_options_default (2^20 word + 2^20 char buckets) */
     const char *vader_path;     /* NULL: no VADER features (zeros) */
     const char *afinn_dir;      /* directory with AFINN-en-165.txt, AFINN-emoticon-8.txt; NULL: none */
     const double *alphas;       /* ridge grid (NULL: 0.25 .. 16, 7 values) */
