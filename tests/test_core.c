@@ -1,5 +1,6 @@
 /* Core utilities: PRNG reproducibility, blob round trip and bounds, atomic output files,
  * subject indexing. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "pathos/dataset.h"
 #include "pathos/io.h"
 #include "pathos/rng.h"
+#include "core/hugemem.h"
 
 static void test_rng(void)
 {
@@ -128,11 +130,31 @@ static void test_subjects(void)
     pth_dataset_free(&ds);
 }
 
+/* Small blocks are 128-byte aligned; large ones 2 MB aligned, usable to their last byte. */
+static void test_huge_alloc(void)
+{
+    unsigned char *small = pth_huge_alloc(100), *big = pth_huge_alloc((size_t)5 << 20);
+    CHECK(small != NULL && big != NULL && (uintptr_t)small % 128 == 0);
+    if (big) {
+        CHECK((uintptr_t)big % ((uintptr_t)2 << 20) == 0);
+        memset(big, 0xab, (size_t)5 << 20);
+        CHECK(big[0] == 0xab && big[((size_t)5 << 20) - 1] == 0xab);
+    }
+    if (small)
+        memset(small, 1, 100);
+    free(small);
+    free(big);
+    void *zero = pth_huge_alloc(0);
+    CHECK(zero != NULL);
+    free(zero);
+}
+
 int main(void)
 {
     test_rng();
     test_blob();
     test_outfile();
     test_subjects();
+    test_huge_alloc();
     return pth_test_finish();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/hugemem.h"
 #include "text/linear_internal.h"
 #include "text/textemo_internal.h"
 
@@ -49,7 +50,7 @@ static int build_coefT(txl_model *m, int threads)
 {
     size_t d = m->lin.d, K = m->lin.n_out;
     free(m->coefT);
-    m->coefT = malloc(d * K * sizeof(float) + 1);
+    m->coefT = pth_huge_alloc(d * K * sizeof(float) + 1);
     if (!m->coefT)
         return -1;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
