@@ -154,6 +154,11 @@ static void test_newsemp_cli(const char *bin)
     CHECK(run("%s %s text eval --task newsemp --max-train 200 --json > newsemp.json", env, bin) == 0);
     const char *out = slurp("newsemp.json");
     CHECK(strstr(out, "\"empathy\":{\"pearson\":") != NULL && strstr(out, "\"interval_coverage\":") != NULL);
+    CHECK(strstr(out, "\"grouped_by_writer\":true") != NULL);
+    CHECK(run("%s %s text eval --task newsemp --max-train 200 --plain-folds --no-blend --json > newsemp_plain.json", env,
+              bin) == 0);
+    out = slurp("newsemp_plain.json");
+    CHECK(strstr(out, "\"grouped_by_writer\":false") != NULL && strstr(out, "\"distress\":{\"pearson\":") != NULL);
     /* The saved regressor (tests/test_textreg.c covers it in depth): bad options exit 2, a
      * small model trains and predicts {"empathy", "empathy_interval", ...}. */
     CHECK(run("%s %s text train --task newsemp --alphas 0,x -o n.bin 2>/dev/null", env, bin) == 2);
