@@ -81,6 +81,25 @@ static void test_blob(void)
     CHECK(pth_blob_reader_status(&r, &e) == PTH_ERR_FORMAT);
     CHECK(strstr(e.msg, "mem") != NULL);
     pth_blob_writer_free(&w);
+
+    /* u32 lists: 4n bytes little-endian, read back with a bound on the count. */
+    const uint32_t u[3] = {1, 0x01020304u, 0xFFFFFFFFu};
+    pth_blob_u32s(&w, u, 3);
+    CHECK(w.len == 8 + 12 && w.data[8 + 4] == 0x04 && w.data[8 + 7] == 0x01);
+    size_t n = 0;
+    pth_blob_reader_init(&r, w.data, w.len, "mem");
+    uint32_t *ru = pth_blob_read_u32s(&r, 3, &n, "list");
+    CHECK(ru && n == 3 && ru[0] == 1 && ru[1] == 0x01020304u && ru[2] == 0xFFFFFFFFu && pth_blob_reader_ok(&r));
+    free(ru);
+    pth_blob_reader_init(&r, w.data, w.len, "mem");
+    CHECK(pth_blob_read_u32s(&r, 2, &n, "list") == NULL && n == 0 && !pth_blob_reader_ok(&r)); /* over the bound */
+    pth_blob_reader_init(&r, w.data, w.len - 1, "mem");
+    CHECK(pth_blob_read_u32s(&r, 3, &n, "list") == NULL && !pth_blob_reader_ok(&r)); /* truncated */
+    w.data[0] = 11; /* a length that is not a multiple of 4 */
+    pth_blob_reader_init(&r, w.data, w.len, "mem");
+    CHECK(pth_blob_read_u32s(&r, 3, &n, "list") == NULL && pth_blob_reader_status(&r, &e) == PTH_ERR_FORMAT);
+    CHECK(strstr(e.msg, "list") != NULL);
+    pth_blob_writer_free(&w);
 }
 
 static void test_outfile(void)

@@ -28,6 +28,9 @@ void pth_blob_f64s(pth_blob_writer *w, const double *v, size_t n); /* u64 count,
 void pth_blob_f32s(pth_blob_writer *w, const float *v, size_t n);  /* u64 count, then values */
 void pth_blob_str(pth_blob_writer *w, const char *s);              /* u32 length, then bytes */
 void pth_blob_bytes(pth_blob_writer *w, const void *p, size_t n);  /* u64 length, then bytes */
+/* n u32 values as one byte block: u64 length 4n, then the values little-endian (the form
+ * the column lists of the text models have always had). */
+void pth_blob_u32s(pth_blob_writer *w, const uint32_t *v, size_t n);
 void pth_blob_writer_free(pth_blob_writer *w);
 /* Writes the serialised bytes to path atomically (pth_write_file_atomic) and frees w; a
  * latched allocation failure becomes an error naming `what` (e.g. "a fastText model"). */
@@ -56,6 +59,9 @@ int pth_blob_f32s_within(const float *v, size_t n, float bound);
 char *pth_blob_read_str(pth_blob_reader *r, size_t max_len); /* malloc'd, NUL-terminated */
 /* Returns a pointer into the reader's buffer (not a copy) and its length. */
 const void *pth_blob_read_bytes(pth_blob_reader *r, size_t max_len, size_t *len);
+/* Reads a pth_blob_u32s block of at most max values (what names it in errors): malloc'd
+ * (NULL on error), *n receives the count. */
+uint32_t *pth_blob_read_u32s(pth_blob_reader *r, size_t max, size_t *n, const char *what);
 /* Marks the reader failed with a message (for semantic checks by callers). */
 void pth_blob_reader_fail(pth_blob_reader *r, const char *fmt, ...)
 #if defined(__GNUC__)

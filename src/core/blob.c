@@ -79,6 +79,13 @@ void pth_blob_bytes(pth_blob_writer *w, const void *p, size_t n)
     put(w, p, n);
 }
 
+void pth_blob_u32s(pth_blob_writer *w, const uint32_t *v, size_t n)
+{
+    pth_blob_u64(w, 4 * (uint64_t)n);
+    for (size_t i = 0; i < n; i++)
+        put_le(w, v[i], 4);
+}
+
 void pth_blob_writer_free(pth_blob_writer *w)
 {
     free(w->data);
@@ -260,6 +267,37 @@ char *pth_blob_read_str(pth_blob_reader *r, size_t max_len)
     memcpy(s, p, n);
     s[n] = '\0';
     return s;
+}
+
+uint32_t *pth_blob_read_u32s(pth_blob_reader *r, size_t max, size_t *n, const char *what)
+{
+    *n = 0;
+    uint64_t bytes = pth_blob_read_u64(r);
+    if (r->err.code != PTH_OK)
+        return NULL;
+    if (bytes % 4 || bytes / 4 > max) {
+        pth_blob_reader_fail(r, "%s: %llu bytes, not a list of at most %zu u32 values", what,
+                             (unsigned long long)bytes, max);
+        return NULL;
+    }
+    size_t count = (size_t)(bytes / 4);
+    /* Checked before allocating: a corrupt length must not cost gigabytes. */
+    if (count > (r->len - r->pos) / 4) {
+        pth_blob_reader_fail(r, "%s of %zu values runs past the end", what, count);
+        return NULL;
+    }
+    uint32_t *v = malloc((count ? count : 1) * sizeof *v);
+    if (!v) {
+        pth_blob_reader_fail(r, "out of memory");
+        return NULL;
+    }
+    read_le_block(r, count, sizeof *v, v);
+    if (r->err.code != PTH_OK) {
+        free(v);
+        return NULL;
+    }
+    *n = count;
+    return v;
 }
 
 const void *pth_blob_read_bytes(pth_blob_reader *r, size_t max_len, size_t *len)

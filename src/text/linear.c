@@ -595,7 +595,7 @@ void pth_linear_save(const pth_linear *m, pth_blob_writer *w)
                 nact++;
                 break;
             }
-    unsigned char *cols = malloc(nact * 4 + 1);
+    uint32_t *cols = malloc((nact + 1) * sizeof *cols);
     double *vals = malloc((nact * m->n_out + 1) * sizeof *vals);
     if (!cols || !vals) {
         free(cols);
@@ -610,8 +610,7 @@ void pth_linear_save(const pth_linear *m, pth_blob_writer *w)
             any |= m->coef[k * m->d + j] != 0.0;
         if (!any)
             continue;
-        for (int b = 0; b < 4; b++)
-            cols[a * 4 + (size_t)b] = (unsigned char)((uint32_t)j >> (8 * b));
+        cols[a] = (uint32_t)j;
         for (size_t k = 0; k < m->n_out; k++)
             vals[k * nact + a] = m->coef[k * m->d + j];
         a++;
@@ -622,7 +621,7 @@ void pth_linear_save(const pth_linear *m, pth_blob_writer *w)
     pth_blob_u64(w, m->d);
     pth_blob_u64(w, m->n_out);
     pth_blob_u64(w, nact);
-    pth_blob_bytes(w, cols, nact * 4);
+    pth_blob_u32s(w, cols, nact);
     pth_blob_f64s(w, vals, nact * m->n_out);
     pth_blob_f64s(w, m->intercept, m->n_out);
     free(cols);
@@ -657,13 +656,13 @@ int pth_linear_load_shape(pth_linear *m, pth_blob_reader *r, size_t want_d, size
     if (pth_blob_reader_ok(r) && ((want_d && d != want_d) || (want_out && nout != want_out)))
         pth_blob_reader_fail(r, "linear model of %llu features x %llu outputs, expected %zu x %zu",
                              (unsigned long long)d, (unsigned long long)nout, want_d, want_out);
-    size_t clen = 0;
-    const unsigned char *cols = NULL;
+    size_t ncols_read = 0;
+    uint32_t *cols = NULL;
     if (pth_blob_reader_ok(r)) {
-        cols = pth_blob_read_bytes(r, (size_t)nact * 4, &clen);
-        if (pth_blob_reader_ok(r) && clen != nact * 4)
-            pth_blob_reader_fail(r, "linear model: column list of %zu bytes, expected %llu", clen,
-                                 (unsigned long long)(nact * 4));
+        cols = pth_blob_read_u32s(r, (size_t)nact, &ncols_read, "linear model column list");
+        if (pth_blob_reader_ok(r) && ncols_read != nact)
+            pth_blob_reader_fail(r, "linear model: column list of %zu values, expected %llu", ncols_read,
+                                 (unsigned long long)nact);
     }
     double *vals = NULL, *icpt = NULL;
     if (pth_blob_reader_ok(r))
@@ -673,8 +672,7 @@ int pth_linear_load_shape(pth_linear *m, pth_blob_reader *r, size_t want_d, size
     if (pth_blob_reader_ok(r) && alloc_linear(m, (int)kind, (size_t)d, (size_t)nout, NULL) != PTH_OK)
         pth_blob_reader_fail(r, "out of memory loading a linear model");
     for (size_t a = 0; pth_blob_reader_ok(r) && a < nact; a++) {
-        uint32_t j = (uint32_t)cols[a * 4] | (uint32_t)cols[a * 4 + 1] << 8 | (uint32_t)cols[a * 4 + 2] << 16 |
-                     (uint32_t)cols[a * 4 + 3] << 24;
+        uint32_t j = cols[a];
         if (j >= d) {
             pth_blob_reader_fail(r, "linear model: column %u out of range", j);
             break;
@@ -684,6 +682,7 @@ int pth_linear_load_shape(pth_linear *m, pth_blob_reader *r, size_t want_d, size
     }
     if (pth_blob_reader_ok(r))
         memcpy(m->intercept, icpt, nout * sizeof *icpt);
+    free(cols);
     free(vals);
     free(icpt);
     int rc = pth_blob_reader_status(r, err);

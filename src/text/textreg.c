@@ -214,44 +214,6 @@ static void save_hash(pth_blob_writer *w, const pth_hash_options *h)
     pth_blob_i32(w, h->alternate_sign);
 }
 
-/* n unsigned 32-bit values as little-endian bytes (one blob byte string). */
-static void save_u32s(pth_blob_writer *w, const uint32_t *v, size_t n)
-{
-    unsigned char *b = malloc(4 * n + 1);
-    if (!b)
-        w->failed = 1;
-    for (size_t s = 0; b && s < n; s++)
-        for (int k = 0; k < 4; k++)
-            b[4 * s + (size_t)k] = (unsigned char)(v[s] >> (8 * k));
-    pth_blob_bytes(w, b, b ? 4 * n : 0);
-    free(b);
-}
-
-/* Reads what save_u32s wrote: a malloc'd array and its length (at most max values). */
-static uint32_t *load_u32s(pth_blob_reader *r, size_t max, size_t *n, const char *what)
-{
-    size_t bytes = 0;
-    const unsigned char *b = pth_blob_read_bytes(r, 4 * max, &bytes);
-    *n = 0;
-    if (!pth_blob_reader_ok(r))
-        return NULL;
-    if (bytes % 4) {
-        pth_blob_reader_fail(r, "bad %s (%zu bytes)", what, bytes);
-        return NULL;
-    }
-    uint32_t *v = malloc((bytes / 4 + 1) * sizeof *v);
-    if (!v) {
-        pth_blob_reader_fail(r, "out of memory");
-        return NULL;
-    }
-    for (size_t s = 0; s < bytes / 4; s++) {
-        const unsigned char *p = b + 4 * s;
-        v[s] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    }
-    *n = bytes / 4;
-    return v;
-}
-
 static void save_partner(pth_blob_writer *w, const pth_newsemp_gauss *g)
 {
     pth_blob_u32(w, g->gamma > 0);
@@ -272,10 +234,10 @@ static void save_partner(pth_blob_writer *w, const pth_newsemp_gauss *g)
         w->failed = 1;
     for (size_t j = 0; len && j < g->n; j++)
         len[j] = (uint32_t)(g->indptr[j + 1] - g->indptr[j]);
-    save_u32s(w, len, len ? g->n : 0);
+    pth_blob_u32s(w, len, len ? g->n : 0);
     free(len);
     size_t nnz = g->indptr[g->n];
-    save_u32s(w, g->pos, nnz);
+    pth_blob_u32s(w, g->pos, nnz);
     pth_blob_f32s(w, g->val, nnz);
     pth_blob_f64s(w, g->Z, g->n * ND);
 }
@@ -294,7 +256,7 @@ int pth_textreg_save(const pth_textreg *m, const char *path, pth_error *err)
     pth_tfidf_save(&f->tfidf, &w);
     pth_blob_f64s(&w, f->mean, ND);
     pth_blob_f64s(&w, f->sd, ND);
-    save_u32s(&w, f->cols, f->nnz);
+    pth_blob_u32s(&w, f->cols, f->nnz);
     for (int k = 0; k < 4; k++) {
         pth_blob_f64s(&w, f->w[k], f->nnz);
         pth_blob_f64s(&w, f->dw[k], ND);
@@ -376,7 +338,7 @@ static void load_partner(pth_blob_reader *r, pth_newsemp_fit *f, size_t nd)
             pth_blob_reader_fail(r, "invalid partner weights");
     }
     size_t nl = 0, np = 0;
-    uint32_t *len = pth_blob_reader_ok(r) ? load_u32s(r, g->n, &nl, "partner row lengths") : NULL;
+    uint32_t *len = pth_blob_reader_ok(r) ? pth_blob_read_u32s(r, g->n, &nl, "partner row lengths") : NULL;
     if (len && nl != g->n)
         pth_blob_reader_fail(r, "partner has %zu row lengths for %zu rows", nl, g->n);
     g->indptr = pth_blob_reader_ok(r) ? malloc((g->n + 1) * sizeof *g->indptr) : NULL;
@@ -391,7 +353,7 @@ static void load_partner(pth_blob_reader *r, pth_newsemp_fit *f, size_t nd)
     /* Each row holds at most one value per support column. */
     if (g->indptr && pth_blob_reader_ok(r)) {
         size_t total = g->indptr[g->n];
-        g->pos = load_u32s(r, total, &np, "partner support positions");
+        g->pos = pth_blob_read_u32s(r, total, &np, "partner support positions");
         if (pth_blob_reader_ok(r) && np != total)
             pth_blob_reader_fail(r, "partner has %zu support positions, its row lengths add up to %zu", np, total);
         for (size_t j = 0; j < g->n && pth_blob_reader_ok(r); j++)
@@ -470,7 +432,7 @@ pth_textreg *pth_textreg_load_buffer(const void *buf, size_t len, const char *na
     free(mean);
     free(sd);
     if (!rc)
-        f->cols = load_u32s(&r, ncols, &f->nnz, "column list");
+        f->cols = pth_blob_read_u32s(&r, ncols, &f->nnz, "column list");
     for (size_t s = 0; f->cols && s < f->nnz && pth_blob_reader_ok(&r); s++)
         if (f->cols[s] >= ncols || (s > 0 && f->cols[s] <= f->cols[s - 1]))
             pth_blob_reader_fail(&r, "column list not ascending or out of range");
