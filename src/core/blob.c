@@ -205,30 +205,31 @@ static void read_le_block(pth_blob_reader *r, size_t n, size_t elem, void *dst)
 #endif
 }
 
-double *pth_blob_read_f64s(pth_blob_reader *r, size_t expected)
+/* n elements read into a malloc'd array (NULL, and the reader failed, on error).  Callers
+ * have checked that the bytes are there, so a corrupt count cannot cost an allocation. */
+static void *read_le_alloc(pth_blob_reader *r, size_t n, size_t elem)
 {
-    if (!read_count(r, expected, 8))
-        return NULL;
-    double *v = malloc((expected ? expected : 1) * sizeof *v);
+    void *v = malloc(n ? n * elem : 1);
     if (!v) {
         pth_blob_reader_fail(r, "out of memory");
         return NULL;
     }
-    read_le_block(r, expected, sizeof *v, v);
+    read_le_block(r, n, elem, v);
+    if (r->err.code != PTH_OK) {
+        free(v);
+        return NULL;
+    }
     return v;
+}
+
+double *pth_blob_read_f64s(pth_blob_reader *r, size_t expected)
+{
+    return read_count(r, expected, 8) ? read_le_alloc(r, expected, sizeof(double)) : NULL;
 }
 
 float *pth_blob_read_f32s(pth_blob_reader *r, size_t expected)
 {
-    if (!read_count(r, expected, 4))
-        return NULL;
-    float *v = malloc((expected ? expected : 1) * sizeof *v);
-    if (!v) {
-        pth_blob_reader_fail(r, "out of memory");
-        return NULL;
-    }
-    read_le_block(r, expected, sizeof *v, v);
-    return v;
+    return read_count(r, expected, 4) ? read_le_alloc(r, expected, sizeof(float)) : NULL;
 }
 
 int pth_blob_f64s_within(const double *v, size_t n, double bound)
@@ -286,17 +287,9 @@ uint32_t *pth_blob_read_u32s(pth_blob_reader *r, size_t max, size_t *n, const ch
         pth_blob_reader_fail(r, "%s of %zu values runs past the end", what, count);
         return NULL;
     }
-    uint32_t *v = malloc((count ? count : 1) * sizeof *v);
-    if (!v) {
-        pth_blob_reader_fail(r, "out of memory");
-        return NULL;
-    }
-    read_le_block(r, count, sizeof *v, v);
-    if (r->err.code != PTH_OK) {
-        free(v);
-        return NULL;
-    }
-    *n = count;
+    uint32_t *v = read_le_alloc(r, count, sizeof *v);
+    if (v)
+        *n = count;
     return v;
 }
 

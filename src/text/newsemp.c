@@ -943,7 +943,7 @@ static int fold_kernels(cv_ctx *c, const pth_csr *counts, const pth_hash_options
         *keep_tf = tf;
     else
         pth_tfidf_free(&tf);
-    if (!rc && gram_blocks(&Xall, ho->word_bits ? bs[1] : 0, c->Kw, c->Kc) != 0)
+    if (!rc && gram_blocks(&Xall, pth_newsemp_word_split(ho), c->Kw, c->Kc) != 0)
         rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory computing the kernel");
     if (keep_X && !rc)
         *keep_X = Xall;
@@ -1207,7 +1207,14 @@ void pth_newsemp_fit_free(pth_newsemp_fit *m)
     memset(m, 0, sizeof *m);
 }
 
-int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, size_t nword, size_t ndense)
+size_t pth_newsemp_word_split(const pth_hash_options *h)
+{
+    size_t bs[3];
+    pth_hash_blocks(h, bs);
+    return h->word_bits ? bs[1] : 0;
+}
+
+int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, const uint32_t *cols, size_t split, size_t ndense)
 {
     free(g->sq);
     free(g->split);
@@ -1218,7 +1225,7 @@ int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, size_t nword, size_t ndense)
     for (size_t j = 0; j < g->n; j++) {
         double sw = 0, sc = 0, sz = 0;
         size_t k = g->indptr[j];
-        for (; k < g->indptr[j + 1] && g->pos[k] < nword; k++)
+        for (; k < g->indptr[j + 1] && cols[g->pos[k]] < split; k++)
             sw += (double)g->val[k] * (double)g->val[k];
         g->split[j] = k;
         for (; k < g->indptr[j + 1]; k++)
@@ -1288,7 +1295,7 @@ static void primal(const pth_csr *X, size_t split, const double *Z, size_t nd, c
 /* The blend partner in dual form: its training rows (TF-IDF on support positions, dense z),
  * dual weights, intercepts and stacking from the capture. */
 static int keep_gauss(pth_newsemp_fit *m, const cv_ctx *c, const fit_capture *cap, const pth_csr *X, const double *Z,
-                      const uint32_t *pos, size_t nword, const double *chosen)
+                      const uint32_t *pos, size_t split, const double *chosen)
 {
     pth_newsemp_gauss *g = &m->g;
     const kspec *s = &c->spec[1];
@@ -1319,7 +1326,7 @@ static int keep_gauss(pth_newsemp_fit *m, const cv_ctx *c, const fit_capture *ca
         g->wd[t] = s->cwd[mc->combo[t]];
         g->alpha[t] = chosen[t * 4 + 3];
     }
-    return pth_newsemp_gauss_prepare(g, nword, nd);
+    return pth_newsemp_gauss_prepare(g, m->cols, split, nd);
 }
 
 int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_newsemp_fit *m, pth_error *err)
@@ -1409,14 +1416,10 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
             rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        size_t s = 0, nword = 0;
-        size_t bs[3];
-        pth_hash_blocks(&o->hash, bs);
-        size_t split = o->hash.word_bits ? bs[1] : 0;
+        size_t s = 0, split = pth_newsemp_word_split(&o->hash);
         for (size_t col = 0; col < ncols; col++)
             if (pos[col] == 0) {
                 m->cols[s] = (uint32_t)col;
-                nword += col < split;
                 pos[col] = (uint32_t)s++;
             }
         const kspec *s0 = &c.spec[0];
@@ -1434,7 +1437,7 @@ int pth_newsemp_fit_all(const pth_newsemp *d, const pth_newsemp_options *o, pth_
             m->dense_w[t] = chosen[t * 4 + 1];
             m->word_w[t] = chosen[t * 4 + 2];
         }
-        if (c.nspec > 1 && keep_gauss(m, &c, &cap, &X, Z, pos, nword, chosen) != 0)
+        if (c.nspec > 1 && keep_gauss(m, &c, &cap, &X, Z, pos, split, chosen) != 0)
             rc = pth_fail(err, PTH_ERR_NOMEM, "out of memory keeping the Gaussian partner's training rows");
     }
     pth_csr_free(&X);

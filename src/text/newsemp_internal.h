@@ -75,9 +75,11 @@ int pth_newsemp_dense_features(const char *const *texts, size_t n, const pth_lex
 /* In place: K (n x n, symmetric, linear kernel with diagonal K_ii) becomes the Gaussian
  * kernel s exp(-gamma (K_ii + K_jj - 2 K_ij) / (2 s)).  diag: n scratch values. */
 void pth_newsemp_rbf_kernel(double *K, size_t n, double gamma, double s, double *diag);
-/* Fills g->sq and g->split from the stored rows (nword: support positions below it are word
- * columns).  -1 when out of memory. */
-int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, size_t nword, size_t ndense);
+/* First char column of the hashing h: the word block's columns lie below it. */
+size_t pth_newsemp_word_split(const pth_hash_options *h);
+/* Fills g->sq and g->split from the stored rows; cols maps support positions to hash columns
+ * (word columns lie below split).  -1 when out of memory. */
+int pth_newsemp_gauss_prepare(pth_newsemp_gauss *g, const uint32_t *cols, size_t split, size_t ndense);
 /* The partner's stacked predictions for one row: q (nsupport values, zero on entry and on
  * return) receives the row's TF-IDF scattered onto support positions; qw, qc = the row's
  * squared word / char norms over ALL its columns (unseen ones included, as in the CV

@@ -71,9 +71,7 @@ static int finish(pth_textreg *m, pth_error *err)
     memset(m->pos, 0xff, ncols * sizeof *m->pos);
     for (size_t s = 0; s < m->f.nnz; s++)
         m->pos[m->f.cols[s]] = (uint32_t)s;
-    size_t bs[3];
-    pth_hash_blocks(&m->f.hash, bs);
-    m->split = m->f.hash.word_bits ? bs[1] : 0;
+    m->split = pth_newsemp_word_split(&m->f.hash);
     return PTH_OK;
 }
 
@@ -371,12 +369,7 @@ static void load_partner(pth_blob_reader *r, pth_newsemp_fit *f, size_t nd)
     }
     if (!pth_blob_reader_ok(r))
         return;
-    size_t nword = 0;
-    size_t bs[3];
-    pth_hash_blocks(&f->hash, bs);
-    for (size_t s = 0; f->hash.word_bits && s < f->nnz; s++)
-        nword += f->cols[s] < bs[1];
-    if (pth_newsemp_gauss_prepare(g, nword, nd) != 0)
+    if (pth_newsemp_gauss_prepare(g, f->cols, pth_newsemp_word_split(&f->hash), nd) != 0)
         pth_blob_reader_fail(r, "out of memory");
     else
         g->gamma = gamma;
